@@ -1,0 +1,4 @@
+// Command loom runs declarative machine-learning pipelines.
+package main
+
+func main() {}
