@@ -1,0 +1,92 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// GCStats counts what GC removed.
+type GCStats struct {
+	Actions, Objects int
+	Bytes            int64
+}
+
+// GC removes from the cache in loomDir every action entry that no saved run (of any manifest in
+// the workspace) references, then every object no remaining entry references. It holds the
+// workspace lock meanwhile, so it never removes what a running `loom run` is writing.
+func GC(loomDir string) (GCStats, error) {
+	var st GCStats
+	unlock, err := lockDir(loomDir, nil)
+	if err != nil {
+		return st, err
+	}
+	defer unlock()
+	keep := map[ActionID]bool{}
+	runs, _ := filepath.Glob(filepath.Join(loomDir, "runs", "*.json"))
+	for _, r := range runs {
+		b, err := os.ReadFile(r)
+		if err != nil {
+			return st, err
+		}
+		var s Summary
+		if err := json.Unmarshal(b, &s); err != nil {
+			continue // not a run record
+		}
+		for _, a := range s.Actions {
+			keep[a] = true
+		}
+	}
+	c := &Cache{dir: loomDir}
+	objects := map[Digest]bool{}
+	err = walkFiles(filepath.Join(loomDir, "actions"), func(path string, fi fs.FileInfo) error {
+		id := ActionID(filepath.Base(path))
+		if keep[id] {
+			if e, err := c.Get(id); err == nil {
+				for _, f := range append(e.Files, e.Outs...) {
+					objects[f.Digest] = true
+				}
+				return nil
+			}
+		}
+		st.Actions++
+		return os.Remove(path)
+	})
+	if err != nil {
+		return st, err
+	}
+	err = walkFiles(filepath.Join(loomDir, "objects"), func(path string, fi fs.FileInfo) error {
+		if objects[Digest(filepath.Base(path))] {
+			return nil
+		}
+		st.Objects++
+		st.Bytes += fi.Size()
+		return os.Remove(path)
+	})
+	if err != nil {
+		return st, err
+	}
+	// Leftovers of interrupted runs.
+	tmp, _ := os.ReadDir(filepath.Join(loomDir, "tmp"))
+	for _, t := range tmp {
+		os.RemoveAll(filepath.Join(loomDir, "tmp", t.Name()))
+	}
+	return st, nil
+}
+
+func walkFiles(root string, fn func(string, fs.FileInfo) error) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return fn(p, fi)
+	})
+}

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package pipeline
+
+import "io/fs"
+
+func inode(fs.FileInfo) uint64 { return 0 }

@@ -1,0 +1,153 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/loom-ml/loom/pipeline/manifest"
+)
+
+// A Kind implements the stages of one kind, named by a stage's `uses`. Package steps holds
+// loom's kinds; the executor knows them only through this interface.
+type Kind interface {
+	// Version identifies the implementation. It is part of every ActionID of the kind, so a
+	// change that can alter what a stage produces for the same settings must change it.
+	Version() string
+	// Prepare decodes and checks a stage's resolved settings. Every stage is prepared before
+	// any runs, so a mistake anywhere in a manifest stops the run before work starts. Errors
+	// should be positioned with st.Errorf.
+	Prepare(st *manifest.Stage, m *manifest.Manifest) (Job, error)
+}
+
+// A Job is a prepared stage.
+type Job interface {
+	// Deps lists the workspace files and folders, relative to the manifest's folder, whose
+	// content the job reads. Their digests are part of the ActionID.
+	Deps() []string
+	// Outs lists the workspace files and folders the job writes. They are stored in the cache
+	// and restored from it on a hit.
+	Outs() []string
+	// Run does the stage's work.
+	Run(ctx context.Context, env *Env) error
+}
+
+// Kinds maps a `uses` name to its implementation.
+type Kinds map[string]Kind
+
+// Env is what a running job sees.
+type Env struct {
+	// Stage is the stage being run.
+	Stage *manifest.Stage
+	// Dir is the manifest's folder: the workspace, and the working folder of shell commands.
+	Dir string
+	// Out is an empty folder for the stage's artifact files. Everything in it when Run returns
+	// is the stage's artifact, stored in the cache and handed to downstream stages.
+	Out string
+	// Inputs are the artifacts of the stages this one needs, in the order of `needs`.
+	Inputs []Input
+	// Log receives the stage's log lines.
+	Log io.Writer
+	// Progress, when not nil, is a terminal that may show a progress display.
+	Progress io.Writer
+	// Threads is the number of CPU threads this stage may use.
+	Threads int
+
+	result Result
+	trial  TrialRunner
+}
+
+// An Input is an upstream stage's artifact.
+type Input struct {
+	Stage string // the upstream stage's name
+	Kind  string // its kind
+	files map[string]string
+}
+
+// Path returns the path of the artifact file name, or an error naming the files there are.
+func (in Input) Path(name string) (string, error) {
+	if p, ok := in.files[name]; ok {
+		return p, nil
+	}
+	names := make([]string, 0, len(in.files))
+	for n := range in.files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return "", fmt.Errorf("stage %q produced no %s (it has: %s)", in.Stage, name, strings.Join(names, ", "))
+}
+
+// Has reports whether the artifact has a file called name.
+func (in Input) Has(name string) bool { _, ok := in.files[name]; return ok }
+
+// Input returns the unique input whose kind is one of kinds, or, when the stage's settings
+// name one with the setting key (e.g. `data: prep`), that one.
+func (e *Env) Input(key string, kinds ...string) (Input, error) {
+	if name, ok := e.Stage.Settings[key].(string); ok && name != "" {
+		for _, in := range e.Inputs {
+			if in.Stage == name {
+				return in, nil
+			}
+		}
+		return Input{}, e.Stage.Errorf([]string{key}, "%s: stage %q is not in needs", key, name)
+	}
+	var found []Input
+	for _, in := range e.Inputs {
+		for _, k := range kinds {
+			if in.Kind == k {
+				found = append(found, in)
+			}
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return Input{}, fmt.Errorf("stage %q needs a %s stage for its %s", e.Stage.Name, strings.Join(kinds, " or "), key)
+	}
+	names := make([]string, len(found))
+	for i, in := range found {
+		names[i] = in.Stage
+	}
+	return Input{}, fmt.Errorf("stage %q needs several %s stages (%s): name one with `with: {%s: STAGE}`",
+		e.Stage.Name, strings.Join(kinds, "/"), strings.Join(names, ", "), key)
+}
+
+// Abs resolves a workspace-relative path.
+func (e *Env) Abs(rel string) string { return filepath.Join(e.Dir, rel) }
+
+// ReportMetric records a number the stage produced; metrics are printed after the run, saved
+// with the run and usable in assertions.
+func (e *Env) ReportMetric(name string, v float64) {
+	if e.result.Metrics == nil {
+		e.result.Metrics = map[string]float64{}
+	}
+	e.result.Metrics[name] = v
+}
+
+// ReportTable records a table to print after the run.
+func (e *Env) ReportTable(t Table) { e.result.Tables = append(e.result.Tables, t) }
+
+// AssertFailed records a failed assertion. The stage still succeeds as far as the cache is
+// concerned: its result, failures included, is stored, so a rerun reports the same failures
+// without redoing the work; loom exits with code 3.
+func (e *Env) AssertFailed(msg string) { e.result.Failed = append(e.result.Failed, msg) }
+
+// Trials returns the runner a tune stage uses to run the pipeline with other params.
+func (e *Env) Trials() TrialRunner { return e.trial }
+
+// A TrialRunner runs part of the pipeline with overridden params, through the same cache.
+type TrialRunner interface {
+	// RunTrial runs target and what it needs with params overridden and returns the
+	// metrics of every stage it ran or found cached.
+	RunTrial(ctx context.Context, target string, overrides map[string]any) (*TrialResult, error)
+}
+
+// TrialResult is the outcome of one trial.
+type TrialResult struct {
+	Metrics map[string]map[string]float64 // stage -> metric -> value
+	Ran     []string                      // stages that ran (the rest were cached)
+}

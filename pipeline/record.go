@@ -1,0 +1,107 @@
+package pipeline
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Summary is the outcome of a run as printed by --json and saved as the workspace's last run:
+// the shape is the contract of MANIFEST.md, with a few added fields.
+type Summary struct {
+	Manifest string                        `json:"manifest,omitempty"`
+	Time     time.Time                     `json:"time,omitzero"`
+	Stages   []StageSummary                `json:"stages"`
+	Metrics  map[string]map[string]float64 `json:"metrics"`
+	Trials   map[string][]Trial            `json:"trials,omitempty"`
+	// Actions lists every cache entry the run used, trials included; `loom gc` keeps these.
+	Actions []ActionID `json:"actions,omitempty"`
+}
+
+// StageSummary is one stage of a Summary.
+type StageSummary struct {
+	Name    string   `json:"name"`
+	Kind    string   `json:"kind"`
+	Status  Status   `json:"status"`
+	Seconds float64  `json:"seconds"`
+	Error   string   `json:"error,omitempty"`
+	Action  ActionID `json:"action,omitempty"`
+}
+
+// A Trial is one trial of a tune stage.
+type Trial struct {
+	Number  int                `json:"trial"`
+	Params  map[string]any     `json:"params"`
+	Metrics map[string]float64 `json:"metrics"`
+	Status  string             `json:"status"`
+	Epochs  int                `json:"epochs,omitempty"`
+	Error   string             `json:"error,omitempty"`
+}
+
+// Summarize turns a report into its Summary.
+func (r *Report) Summarize(manifestPath string) *Summary {
+	s := &Summary{Manifest: manifestPath, Time: time.Now().UTC(), Metrics: map[string]map[string]float64{}, Trials: r.Trials}
+	for _, st := range r.Stages {
+		ss := StageSummary{Name: st.Name, Kind: st.Kind, Status: st.Status, Seconds: round(st.Seconds, 4), Action: st.Action}
+		if st.Err != nil {
+			ss.Error = st.Err.Error()
+		}
+		if st.Entry != nil && len(st.Entry.Metrics) > 0 {
+			s.Metrics[st.Name] = st.Entry.Metrics
+		}
+		if st.Action != "" && st.Entry != nil {
+			s.Actions = append(s.Actions, st.Action)
+		}
+		s.Stages = append(s.Stages, ss)
+	}
+	s.Actions = append(s.Actions, r.trialActions...)
+	return s
+}
+
+func round(v float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	return float64(int64(v*p+0.5)) / p
+}
+
+// recordPath is where the last run of a manifest is saved.
+func recordPath(loomDir, manifestPath string) string {
+	base := strings.TrimSuffix(filepath.Base(manifestPath), filepath.Ext(manifestPath))
+	return filepath.Join(loomDir, "runs", base+".json")
+}
+
+func (w *Workspace) saveRecord(rep *Report) error {
+	s := rep.Summarize(w.M.Path)
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := recordPath(w.dir, w.M.Path)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, bytes.NewReader(b), 0o644)
+}
+
+// LastRun reads the saved summary of the last run of the manifest at manifestPath.
+func LastRun(manifestPath string) (*Summary, error) {
+	dir := filepath.Join(filepath.Dir(manifestPath), ".loom")
+	b, err := os.ReadFile(recordPath(dir, manifestPath))
+	if os.IsNotExist(err) {
+		return nil, fmt.Errorf("%s has not been run yet (no %s)", manifestPath, recordPath(dir, manifestPath))
+	}
+	if err != nil {
+		return nil, err
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", recordPath(dir, manifestPath), err)
+	}
+	return &s, nil
+}

@@ -1,0 +1,538 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+	"github.com/loom-ml/loom/pipeline/manifest"
+)
+
+// Status says what became of a stage in a run.
+type Status string
+
+// The statuses of a stage, as printed and as in --json.
+const (
+	Ran     Status = "ran"     // the stage ran
+	Cached  Status = "cached"  // its result came from the cache
+	Failed  Status = "failed"  // it failed, or an assertion failed
+	Skipped Status = "skipped" // a stage it needs failed, or the run was cancelled
+)
+
+// Workspace is a manifest with its prepared stages and its cache in .loom beside it.
+type Workspace struct {
+	M     *manifest.Manifest
+	kinds Kinds
+	jobs  map[string]Job
+	cache *Cache
+	files *fileHasher
+	dir   string // .loom
+
+	mu      sync.Mutex
+	running map[ActionID]*sync.Mutex
+}
+
+// lockAction serialises work on one action within this process.
+func (w *Workspace) lockAction(id ActionID) func() {
+	w.mu.Lock()
+	if w.running == nil {
+		w.running = map[ActionID]*sync.Mutex{}
+	}
+	l, ok := w.running[id]
+	if !ok {
+		l = new(sync.Mutex)
+		w.running[id] = l
+	}
+	w.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// Open prepares every stage of m with its kind and opens the workspace's cache. Errors in
+// stage settings are returned together, as a manifest.ErrorList, before anything runs.
+func Open(m *manifest.Manifest, kinds Kinds) (*Workspace, error) {
+	jobs, err := prepare(m, kinds)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(m.Dir, ".loom")
+	c, err := OpenCache(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Workspace{M: m, kinds: kinds, jobs: jobs, cache: c, files: openFileHasher(filepath.Join(dir, "files.json")), dir: dir}, nil
+}
+
+// Prepare checks every stage's settings with its kind without opening a cache, as
+// `loom validate` does.
+func Prepare(m *manifest.Manifest, kinds Kinds) error {
+	_, err := prepare(m, kinds)
+	return err
+}
+
+func prepare(m *manifest.Manifest, kinds Kinds) (map[string]Job, error) {
+	jobs := make(map[string]Job, len(m.Stages))
+	var errs manifest.ErrorList
+	for _, name := range m.Order {
+		st := m.Stages[name]
+		kind, ok := kinds[st.Uses]
+		if !ok {
+			errs = append(errs, &manifest.Error{Pos: st.Pos, Msg: fmt.Sprintf("stage %s: kind %q is not implemented", name, st.Uses)})
+			continue
+		}
+		job, err := kind.Prepare(st, m)
+		if err != nil {
+			errs = append(errs, asManifestErrors(st, err)...)
+			continue
+		}
+		for _, p := range job.Outs() {
+			if !insideWorkspace(p) {
+				errs = append(errs, st.Errorf([]string{"outs"}, "output %q is outside the manifest's folder", p))
+			}
+		}
+		jobs[name] = job
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return jobs, nil
+}
+
+// asManifestErrors positions an error from a kind: positioned errors stay as they are, others
+// are placed at the stage.
+func asManifestErrors(st *manifest.Stage, err error) manifest.ErrorList {
+	var list manifest.ErrorList
+	if errors.As(err, &list) {
+		return list
+	}
+	var e *manifest.Error
+	if errors.As(err, &e) {
+		return manifest.ErrorList{e}
+	}
+	return manifest.ErrorList{{Pos: st.Pos, Msg: fmt.Sprintf("stage %s: %v", st.Name, err)}}
+}
+
+func insideWorkspace(p string) bool {
+	if filepath.IsAbs(p) {
+		return false
+	}
+	c := filepath.Clean(p)
+	return c != ".." && !strings.HasPrefix(c, ".."+string(filepath.Separator)) && c != "." && c != ".loom" &&
+		!strings.HasPrefix(c, ".loom"+string(filepath.Separator))
+}
+
+// Options control a run.
+type Options struct {
+	Targets  []string  // run these stages and what they need; all when empty
+	Jobs     int       // stages at once; runtime.NumCPU() when 0
+	Force    bool      // ignore cache hits
+	Log      io.Writer // progress lines; io.Discard when nil
+	Progress io.Writer // a terminal for progress displays, or nil
+}
+
+// StageResult is what became of one stage.
+type StageResult struct {
+	Name    string
+	Kind    string
+	Status  Status
+	Seconds float64
+	Err     error    // why it failed or was skipped
+	Action  ActionID // empty when the key could not be computed
+	Entry   *Entry   // its result when it ran or was cached
+}
+
+// Report is the outcome of a run, stages in topological order.
+type Report struct {
+	Stages []*StageResult
+	Trials map[string][]Trial // tune stage -> trials
+
+	trialActions []ActionID // cache entries used by trials
+}
+
+// Run runs the selected stages, in parallel where the DAG allows, taking results from the
+// cache where it can. A failing stage stops the stages that need it; independent stages go
+// on. Cancelling ctx stops running stages and skips the rest. The returned error is for
+// problems of the run itself (the lock, the cache); stage failures are in the report.
+func (w *Workspace) Run(ctx context.Context, opt Options) (*Report, error) {
+	names := w.M.Order
+	if len(opt.Targets) > 0 {
+		var err error
+		if names, err = w.M.Closure(opt.Targets...); err != nil {
+			return nil, err
+		}
+	}
+	unlock, err := lockDir(w.dir, opt.Log)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	ex := &executor{ws: w, m: w.M, jobs: w.jobs, opt: opt, materialize: true}
+	rep := ex.run(ctx, names)
+	if err := w.files.save(); err != nil {
+		return rep, err
+	}
+	return rep, w.saveRecord(rep)
+}
+
+// lockDir takes the lock of the workspace whose cache is loomDir, saying so on log when
+// another process holds it.
+func lockDir(loomDir string, log io.Writer) (func(), error) {
+	l := flock.New(filepath.Join(loomDir, "lock"))
+	ok, err := l.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", l.Path(), err)
+	}
+	if !ok {
+		if log != nil {
+			fmt.Fprintf(log, "waiting for another loom process in %s to finish\n", filepath.Dir(loomDir))
+		}
+		if err := l.Lock(); err != nil {
+			return nil, fmt.Errorf("lock %s: %w", l.Path(), err)
+		}
+	}
+	return func() { l.Unlock() }, nil
+}
+
+// executor runs one set of stages of one manifest.
+type executor struct {
+	ws          *Workspace
+	m           *manifest.Manifest
+	jobs        map[string]Job
+	opt         Options
+	materialize bool // restore workspace outputs and fill .loom/out
+	trials      *trialRunner
+
+	mu        sync.Mutex
+	trialsOut map[string][]Trial
+}
+
+func (ex *executor) run(ctx context.Context, names []string) *Report {
+	jobs := ex.opt.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	sem := make(chan struct{}, jobs)
+	done := make(map[string]chan struct{}, len(names))
+	results := make(map[string]*StageResult, len(names))
+	for _, n := range names {
+		done[n] = make(chan struct{})
+		st := ex.m.Stages[n]
+		results[n] = &StageResult{Name: n, Kind: st.Uses}
+	}
+	var wg sync.WaitGroup
+	for _, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done[n])
+			res := results[n]
+			st := ex.m.Stages[n]
+			up := make(map[string]*Entry, len(st.Needs))
+			for _, need := range st.Needs {
+				<-done[need]
+				r := results[need]
+				if r.Entry == nil || r.Status == Failed {
+					res.Status, res.Err = Skipped, fmt.Errorf("needs %s, which %s", need, r.Status)
+					return
+				}
+				up[need] = r.Entry
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				res.Status, res.Err = Skipped, context.Cause(ctx)
+				return
+			}
+			defer func() { <-sem }()
+			ex.stage(ctx, st, up, res)
+		}()
+	}
+	wg.Wait()
+	rep := &Report{Trials: ex.trialsOut}
+	if ex.trials != nil {
+		rep.trialActions = ex.trials.actions
+	}
+	for _, n := range names {
+		rep.Stages = append(rep.Stages, results[n])
+	}
+	return rep
+}
+
+// stage runs or restores one stage and fills res.
+func (ex *executor) stage(ctx context.Context, st *manifest.Stage, up map[string]*Entry, res *StageResult) {
+	start := time.Now()
+	log := ex.log()
+	defer func() {
+		res.Seconds = time.Since(start).Seconds()
+		switch res.Status {
+		case Failed:
+			fmt.Fprintf(log, "%s: failed after %.2fs: %v\n", st.Name, res.Seconds, res.Err)
+		case Ran:
+			fmt.Fprintf(log, "%s: ran in %.2fs\n", st.Name, res.Seconds)
+		}
+	}()
+	job := ex.jobs[st.Name]
+	outputs := make(map[string]OutputID, len(up))
+	for n, e := range up {
+		outputs[n] = e.Output
+	}
+	recipe, err := newRecipe(ex.m, st, ex.ws.kinds[st.Uses], job, ex.ws.files, outputs)
+	if err != nil {
+		res.Status, res.Err = Failed, err
+		return
+	}
+	res.Action = recipe.ID()
+	if ex.hit(st, res) {
+		return
+	}
+	// Trials running side by side often share upstream stages: the first to get here runs
+	// the stage, the others wait and then find its entry.
+	unlock := ex.ws.lockAction(res.Action)
+	defer unlock()
+	if ex.hit(st, res) {
+		return
+	}
+	fmt.Fprintf(log, "%s: running (%s)\n", st.Name, st.Uses)
+	e, err := ex.execute(ctx, st, job, recipe, up)
+	if err != nil {
+		res.Status, res.Err = Failed, err
+		return
+	}
+	e.Seconds = time.Since(start).Seconds()
+	if err := ex.ws.cache.Put(e); err != nil {
+		res.Status, res.Err = Failed, fmt.Errorf("cache: %w", err)
+		return
+	}
+	if err := ex.restore(st, e); err != nil {
+		res.Status, res.Err = Failed, err
+		return
+	}
+	ex.done(res, Ran, e)
+}
+
+// hit takes st's result from the cache when the cache may be used and has it.
+func (ex *executor) hit(st *manifest.Stage, res *StageResult) bool {
+	if !st.Cache || ex.opt.Force {
+		return false
+	}
+	e, err := ex.ws.cache.Get(res.Action)
+	if err != nil {
+		return false
+	}
+	if err := ex.restore(st, e); err != nil {
+		res.Status, res.Err = Failed, err
+		return true
+	}
+	ex.done(res, Cached, e)
+	return true
+}
+
+// done records a stage's entry; failed assertions make it a failure.
+func (ex *executor) done(res *StageResult, s Status, e *Entry) {
+	res.Status, res.Entry = s, e
+	ex.noteTrials(res.Name, e)
+	if len(e.Failed) > 0 {
+		res.Status, res.Err = Failed, &AssertError{Failed: e.Failed}
+	}
+}
+
+// AssertError reports failed assertions of a stage.
+type AssertError struct{ Failed []string }
+
+func (e *AssertError) Error() string {
+	return "assertion failed: " + strings.Join(e.Failed, "; ")
+}
+
+func (ex *executor) log() io.Writer {
+	if ex.opt.Log == nil {
+		return io.Discard
+	}
+	return ex.opt.Log
+}
+
+// execute runs job in a fresh artifact folder and stores what it produced.
+func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, recipe *Recipe, up map[string]*Entry) (*Entry, error) {
+	c := ex.ws.cache
+	out, err := os.MkdirTemp(filepath.Join(c.Dir(), "tmp"), st.Name+"-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(out)
+	env := &Env{
+		Stage:    st,
+		Dir:      ex.m.Dir,
+		Out:      out,
+		Log:      &prefixWriter{w: ex.log(), prefix: st.Name + ": "},
+		Progress: ex.opt.Progress,
+		Threads:  1,
+		trial:    ex.trialRunner(),
+	}
+	for _, n := range st.Needs {
+		e := up[n]
+		in := Input{Stage: n, Kind: ex.m.Stages[n].Uses, files: make(map[string]string, len(e.Files))}
+		for _, f := range e.Files {
+			in.files[f.Path] = c.ObjectPath(f.Digest)
+		}
+		env.Inputs = append(env.Inputs, in)
+	}
+	err = job.Run(ctx, env)
+	env.Log.(*prefixWriter).Flush()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("cancelled: %w", context.Cause(ctx))
+		}
+		return nil, err
+	}
+	r := env.result
+	if r.Files, err = ex.storeTree(out, ""); err != nil {
+		return nil, err
+	}
+	for _, o := range job.Outs() {
+		refs, err := ex.storeTree(filepath.Join(ex.m.Dir, o), o)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("declared output %s was not written", o)
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.Outs = append(r.Outs, refs...)
+	}
+	return &Entry{Action: recipe.ID(), Result: r, Recipe: recipe}, nil
+}
+
+// storeTree stores the file or every file below the folder at path, naming each by prefix
+// joined with its path relative to path.
+func (ex *executor) storeTree(path, prefix string) ([]FileRef, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		ref, err := ex.ws.cache.Store(path, prefix)
+		return []FileRef{ref}, err
+	}
+	var refs []FileRef
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(path, p)
+		ref, err := ex.ws.cache.Store(p, filepath.ToSlash(filepath.Join(prefix, rel)))
+		refs = append(refs, ref)
+		return err
+	})
+	return refs, err
+}
+
+// restore puts a stage's workspace outputs in place (skipping files that already hold the
+// right content) and refreshes .loom/out/STAGE.
+func (ex *executor) restore(st *manifest.Stage, e *Entry) error {
+	if !ex.materialize {
+		return nil
+	}
+	for _, o := range e.Outs {
+		path := filepath.Join(ex.m.Dir, filepath.FromSlash(o.Path))
+		if d, err := ex.ws.files.Digest(path); err == nil && d == o.Digest {
+			continue
+		}
+		if err := ex.ws.cache.Restore(o, path); err != nil {
+			return fmt.Errorf("restore %s: %w", o.Path, err)
+		}
+	}
+	return ex.ws.linkOut(st.Name, e)
+}
+
+// linkOut makes .loom/out/STAGE hold the stage's artifact files, as hard links to the objects.
+// A marker file names the output it holds, so an unchanged stage costs one read.
+func (w *Workspace) linkOut(stage string, e *Entry) error {
+	dir := filepath.Join(w.dir, "out", stage)
+	marker := filepath.Join(dir, ".output")
+	if b, err := os.ReadFile(marker); err == nil && string(b) == string(e.Output) {
+		return nil
+	}
+	if len(e.Files) == 0 {
+		return os.RemoveAll(dir)
+	}
+	tmp, err := os.MkdirTemp(filepath.Join(w.dir, "tmp"), "out-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	for _, f := range e.Files {
+		dst := filepath.Join(tmp, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.Link(w.cache.ObjectPath(f.Digest), dst); err != nil {
+			if err := w.cache.Restore(f, dst); err != nil {
+				return err
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(tmp, ".output"), []byte(e.Output), 0o644); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dir)
+}
+
+// prefixWriter prefixes every line written to it; partial lines wait for their end.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+	mu     sync.Mutex
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			break
+		}
+		line := append([]byte(p.prefix), p.buf[:i+1]...)
+		if _, err := p.w.Write(line); err != nil {
+			return len(b), err
+		}
+		p.buf = p.buf[i+1:]
+	}
+	return len(b), nil
+}
+
+// Flush writes a pending partial line.
+func (p *prefixWriter) Flush() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.buf) > 0 {
+		p.w.Write(append(append([]byte(p.prefix), p.buf...), '\n'))
+		p.buf = nil
+	}
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,86 @@
+package pipeline
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// StageState says whether a stage is up to date and, when not, why.
+type StageState struct {
+	Name     string
+	Kind     string
+	UpToDate bool
+	Reasons  []string
+}
+
+// Status reports, for every stage in topological order, whether `loom run` would take it from
+// the cache, and if not, what changed since the run that made the closest cache entry.
+// It reads input files but runs nothing and writes only the file-digest memo.
+func (w *Workspace) Status() ([]StageState, error) {
+	last, _ := LastRun(w.M.Path)
+	prev := map[string]ActionID{}
+	if last != nil {
+		for _, s := range last.Stages {
+			prev[s.Name] = s.Action
+		}
+	}
+	outputs := map[string]OutputID{}
+	var states []StageState
+	for _, name := range w.M.Order {
+		st := w.M.Stages[name]
+		state := StageState{Name: name, Kind: st.Uses}
+		var stale []string
+		for _, n := range st.Needs {
+			if _, ok := outputs[n]; !ok {
+				stale = append(stale, n)
+			}
+		}
+		switch {
+		case len(stale) > 0:
+			state.Reasons = []string{"needs " + strings.Join(stale, ", ") + ", which will run first"}
+		case !st.Cache:
+			state.Reasons = []string{"cache: false, runs every time"}
+		default:
+			state.UpToDate, state.Reasons = w.explainStage(name, outputs, prev[name])
+		}
+		states = append(states, state)
+	}
+	return states, w.files.save()
+}
+
+// explainStage computes a stage's key and looks it up; on a miss it compares the recipe with
+// the one of the stage's previous run.
+func (w *Workspace) explainStage(name string, outputs map[string]OutputID, prev ActionID) (bool, []string) {
+	st := w.M.Stages[name]
+	r, err := newRecipe(w.M, st, w.kinds[st.Uses], w.jobs[name], w.files, outputs)
+	if err != nil {
+		return false, []string{err.Error()}
+	}
+	id := r.ID()
+	e, err := w.cache.Get(id)
+	if err == nil {
+		outputs[name] = e.Output
+		for _, o := range e.Outs {
+			if d, err := w.files.Digest(filepath.Join(w.M.Dir, filepath.FromSlash(o.Path))); err != nil || d != o.Digest {
+				return true, []string{"output " + o.Path + " differs from the cache: it will be restored"}
+			}
+		}
+		return true, nil
+	}
+	if prev == "" {
+		return false, []string{"never ran"}
+	}
+	if prev == id {
+		return false, []string{fmt.Sprintf("cache entry unusable (%v)", err)}
+	}
+	old, perr := w.cache.Get(prev)
+	if perr != nil || old.Recipe == nil {
+		return false, []string{"no cache entry for these settings and inputs"}
+	}
+	why := explain(old.Recipe, r)
+	if len(why) == 0 {
+		why = []string{"no cache entry for these settings and inputs"}
+	}
+	return false, why
+}

@@ -1,0 +1,96 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+)
+
+// trialRunner runs trials of a tune stage through the workspace's cache.
+type trialRunner struct {
+	ws  *Workspace
+	log io.Writer
+
+	mu      sync.Mutex
+	actions []ActionID // every entry a trial used, for the run record
+}
+
+func (ex *executor) trialRunner() TrialRunner {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.trials == nil {
+		ex.trials = &trialRunner{ws: ex.ws, log: ex.opt.Log}
+	}
+	return ex.trials
+}
+
+// RunTrial implements TrialRunner.
+func (t *trialRunner) RunTrial(ctx context.Context, target string, overrides map[string]any) (*TrialResult, error) {
+	m, err := t.ws.M.WithParams(overrides)
+	if err != nil {
+		return nil, err
+	}
+	names, err := m.Closure(target)
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := prepare(m, t.ws.kinds)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		if len(jobs[n].Outs()) > 0 {
+			return nil, fmt.Errorf("stage %s writes workspace files (outs), which trials running side by side would overwrite", n)
+		}
+	}
+	// Trials run one stage at a time each: the tune stage decides how many trials run at once.
+	ex := &executor{ws: t.ws, m: m, jobs: jobs, opt: Options{Jobs: 1, Log: io.Discard}}
+	rep := ex.run(ctx, names)
+	res := &TrialResult{Metrics: map[string]map[string]float64{}}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, st := range rep.Stages {
+		if st.Entry != nil {
+			t.actions = append(t.actions, st.Action)
+			if len(st.Entry.Metrics) > 0 {
+				res.Metrics[st.Name] = st.Entry.Metrics
+			}
+		}
+		if st.Status == Ran {
+			res.Ran = append(res.Ran, st.Name)
+		}
+		if st.Status == Failed || st.Status == Skipped {
+			return res, fmt.Errorf("stage %s %s: %v", st.Name, st.Status, st.Err)
+		}
+	}
+	return res, nil
+}
+
+// trialsFile is the artifact file in which a tune stage lists its trials.
+const trialsFile = "trials.json"
+
+// noteTrials collects the trials a tune stage's entry lists, for the report.
+func (ex *executor) noteTrials(name string, e *Entry) {
+	for _, f := range e.Files {
+		if f.Path != trialsFile {
+			continue
+		}
+		b, err := os.ReadFile(ex.ws.cache.ObjectPath(f.Digest))
+		if err != nil {
+			return
+		}
+		var trials []Trial
+		if json.Unmarshal(b, &trials) != nil {
+			return
+		}
+		ex.mu.Lock()
+		if ex.trialsOut == nil {
+			ex.trialsOut = map[string][]Trial{}
+		}
+		ex.trialsOut[name] = trials
+		ex.mu.Unlock()
+	}
+}

@@ -1,0 +1,27 @@
+// Package steps implements loom's stage kinds: one type per `uses:` value.
+package steps
+
+import (
+	"github.com/loom-ml/loom/pipeline"
+	"github.com/loom-ml/loom/pipeline/manifest"
+)
+
+// Kinds returns every stage kind loom implements, by `uses` name.
+func Kinds() pipeline.Kinds {
+	return pipeline.Kinds{
+		"shell": shellKind{},
+	}
+}
+
+// decode decodes a stage's resolved settings into v. Types were checked against the JSON
+// Schema already, so an error here is a value the schema could not rule out; it is placed at
+// the stage's `with`.
+func decode(st *manifest.Stage, v any) error {
+	if st.With == nil {
+		return nil
+	}
+	if err := st.With.Decode(v); err != nil {
+		return st.Errorf(nil, "stage %s: %v", st.Name, err)
+	}
+	return nil
+}
