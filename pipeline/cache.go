@@ -59,11 +59,11 @@ func (c *Cache) Dir() string { return c.dir }
 
 // An Entry is what the cache records for one ActionID.
 type Entry struct {
-	Action  ActionID           `json:"action"`
-	Output  OutputID           `json:"output"`
-	Result                     // what the stage produced
-	Recipe  *Recipe            `json:"recipe,omitempty"` // what went into the ActionID, to explain misses
-	Seconds float64            `json:"seconds"`          // how long the run took
+	Action  ActionID `json:"action"`
+	Output  OutputID `json:"output"`
+	Result           // what the stage produced
+	Recipe  *Recipe  `json:"recipe,omitempty"` // what went into the ActionID, to explain misses
+	Seconds float64  `json:"seconds"`          // how long the run took
 }
 
 // A Result is everything a stage produced; its hash is the OutputID.
