@@ -1,4 +1,543 @@
-// Command loom runs declarative machine-learning pipelines.
+// Command loom runs declarative machine-learning pipelines: a YAML manifest describes the
+// stages (load data, preprocess, build, train, evaluate, tune, shell commands) and loom runs
+// them as a DAG, in parallel where it can, caching every result by content.
+//
+// Usage:
+//
+//	loom run [-f FILE] [--set PATH=VALUE]... [--params FILE]... [-j N] [--force] [--dry-run] [--json] [STAGE...]
+//	loom status [-f FILE]
+//	loom validate [-f FILE]
+//	loom dag [-f FILE] [--dot|--mermaid]
+//	loom metrics [-f FILE] [--json|--md]
+//	loom metrics diff [-f FILE] [--json|--md] OTHER.json
+//	loom gc [-f FILE]
+//	loom schema
+//
+// Exit codes: 0 success, 1 a stage failed, 2 the manifest or the command line is wrong,
+// 3 an assertion failed.
 package main
 
-func main() {}
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/loom-ml/loom/pipeline"
+	"github.com/loom-ml/loom/pipeline/manifest"
+	"github.com/loom-ml/loom/schemas"
+	"github.com/loom-ml/loom/steps"
+)
+
+// Exit codes, as documented in MANIFEST.md.
+const (
+	exitOK     = 0
+	exitFailed = 1 // a stage failed, or loom itself could not work
+	exitUsage  = 2 // the manifest or the command line is wrong
+	exitAssert = 3 // an assertion failed
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := runCLI(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// usageError is a mistake on the command line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// exitError carries an exit code chosen by a command.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return "exit " + strconv.Itoa(e.code) }
+
+const usage = `loom runs machine-learning pipelines described in YAML.
+
+Usage:
+  loom run [-f FILE] [--set PATH=VALUE]... [--params FILE]... [-j N] [--force] [--dry-run] [--json] [STAGE...]
+  loom status [-f FILE]                 which stages would run, and why
+  loom validate [-f FILE]               check the manifest against the schema and the DAG
+  loom dag [-f FILE] [--dot|--mermaid]  print the stage graph
+  loom metrics [-f FILE] [--json|--md]  the metrics of the last run
+  loom metrics diff OTHER.json          compare them with a saved 'loom run --json'
+  loom gc [-f FILE]                     remove cache entries no saved run references
+  loom schema                           print the manifest's JSON Schema
+
+Exit codes: 0 success, 1 a stage failed, 2 the manifest or command line is wrong, 3 an assert failed.
+`
+
+// runCLI runs one loom command and returns its exit code.
+func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"run": cmdRun, "status": cmdStatus, "validate": cmdValidate, "dag": cmdDag,
+		"metrics": cmdMetrics, "gc": cmdGC, "schema": cmdSchema,
+	}
+	name := args[0]
+	if name == "help" || name == "-h" || name == "--help" {
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "loom: unknown command %q\n\n%s", name, usage)
+		return exitUsage
+	}
+	err := cmd(ctx, args[1:], stdout, stderr)
+	var (
+		ue   *usageError
+		ee   *exitError
+		me   *manifest.Error
+		mel  manifest.ErrorList
+	)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "loom %s: %v\n", name, err)
+		return exitUsage
+	case errors.As(err, &mel) || errors.As(err, &me):
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "loom %s: %v\n", name, err)
+	return exitFailed
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// parseFlags parses flags that may come before, between or after positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// manifestFlags are the flags every manifest-reading command takes.
+type manifestFlags struct {
+	file   string
+	sets   stringList
+	params stringList
+}
+
+func (mf *manifestFlags) register(fs *flag.FlagSet, withParams bool) {
+	fs.StringVar(&mf.file, "f", "pipeline.yaml", "the manifest")
+	if withParams {
+		fs.Var(&mf.sets, "set", "override a param: PATH=VALUE (VALUE is YAML); repeatable")
+		fs.Var(&mf.params, "params", "a YAML file of params to merge over the manifest's; repeatable")
+	}
+}
+
+func (mf *manifestFlags) load() (*manifest.Manifest, error) {
+	return manifest.Load(mf.file, manifest.Options{Sets: mf.sets, ParamFiles: mf.params})
+}
+
+// open loads the manifest and prepares its stages.
+func (mf *manifestFlags) open() (*pipeline.Workspace, error) {
+	m, err := mf.load()
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.Open(m, steps.Kinds())
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var mf manifestFlags
+	mf.register(fs, true)
+	jobs := fs.Int("j", runtime.NumCPU(), "stages to run at once")
+	force := fs.Bool("force", false, "run every selected stage, ignoring the cache")
+	dry := fs.Bool("dry-run", false, "print what would run, run nothing")
+	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
+	targets, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *jobs < 1 {
+		return usagef("-j must be at least 1")
+	}
+	ws, err := mf.open()
+	if err != nil {
+		return err
+	}
+	if _, err := ws.M.Closure(targets...); len(targets) > 0 && err != nil {
+		return usagef("%v", err)
+	}
+	if *dry {
+		return printStatus(ws, stdout, targets, *force)
+	}
+	opt := pipeline.Options{Targets: targets, Jobs: *jobs, Force: *force, Log: stderr}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		opt.Progress = stderr
+	}
+	rep, err := ws.Run(ctx, opt)
+	if err != nil {
+		return err
+	}
+	sum := rep.Summarize(ws.M.Path)
+	if *asJSON {
+		sum.Actions = nil // cache bookkeeping, kept in the run record only
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return err
+		}
+	} else {
+		if err := printRun(stdout, rep, sum); err != nil {
+			return err
+		}
+	}
+	return runExit(stderr, rep)
+}
+
+// runExit reports failed stages and picks the exit code: a failure beats a failed assertion.
+func runExit(stderr io.Writer, rep *pipeline.Report) error {
+	code := exitOK
+	for _, st := range rep.Stages {
+		if st.Status != pipeline.Failed {
+			continue
+		}
+		var ae *pipeline.AssertError
+		if errors.As(st.Err, &ae) {
+			for _, f := range ae.Failed {
+				fmt.Fprintf(stderr, "loom: stage %s: assertion failed: %s\n", st.Name, f)
+			}
+			if code == exitOK {
+				code = exitAssert
+			}
+			continue
+		}
+		fmt.Fprintf(stderr, "loom: stage %s failed: %v\n", st.Name, st.Err)
+		code = exitFailed
+	}
+	if code != exitOK {
+		return &exitError{code}
+	}
+	return nil
+}
+
+func printRun(w io.Writer, rep *pipeline.Report, sum *pipeline.Summary) error {
+	var rows [][]string
+	for _, st := range sum.Stages {
+		rows = append(rows, []string{st.Name, st.Kind, string(st.Status), strconv.FormatFloat(st.Seconds, 'f', 2, 64)})
+	}
+	if err := printTable(w, false, []string{"stage", "kind", "status", "seconds"}, rows); err != nil {
+		return err
+	}
+	for _, st := range rep.Stages {
+		if st.Entry == nil {
+			continue
+		}
+		for _, t := range st.Entry.Tables {
+			fmt.Fprintf(w, "\n%s: %s\n", st.Name, t.Title)
+			if err := printTable(w, false, t.Header, t.Rows); err != nil {
+				return err
+			}
+		}
+	}
+	if len(sum.Metrics) > 0 {
+		fmt.Fprintln(w)
+		return printMetrics(w, false, sum)
+	}
+	return nil
+}
+
+// printMetrics prints one row per stage and metric.
+func printMetrics(w io.Writer, markdown bool, sum *pipeline.Summary) error {
+	var rows [][]string
+	for _, st := range sum.Stages {
+		ms := sum.Metrics[st.Name]
+		for _, k := range sortedKeys(ms) {
+			rows = append(rows, []string{st.Name, k, formatMetric(ms[k])})
+		}
+	}
+	return printTable(w, markdown, []string{"stage", "metric", "value"}, rows)
+}
+
+func formatMetric(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
+
+func printStatus(ws *pipeline.Workspace, w io.Writer, targets []string, force bool) error {
+	states, err := ws.Status()
+	if err != nil {
+		return err
+	}
+	selected := map[string]bool{}
+	names := ws.M.Order
+	if len(targets) > 0 {
+		names, _ = ws.M.Closure(targets...)
+	}
+	for _, n := range names {
+		selected[n] = true
+	}
+	var rows [][]string
+	for _, s := range states {
+		if !selected[s.Name] {
+			continue
+		}
+		state := "up to date"
+		switch {
+		case force:
+			state, s.Reasons = "stale", []string{"--force"}
+		case !s.UpToDate:
+			state = "stale"
+		}
+		rows = append(rows, []string{s.Name, s.Kind, state, strings.Join(s.Reasons, "; ")})
+	}
+	return printTable(w, false, []string{"stage", "kind", "state", "why"}, rows)
+}
+
+func cmdStatus(_ context.Context, args []string, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	var mf manifestFlags
+	mf.register(fs, true)
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	ws, err := mf.open()
+	if err != nil {
+		return err
+	}
+	return printStatus(ws, stdout, nil, false)
+}
+
+func cmdValidate(_ context.Context, args []string, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	var mf manifestFlags
+	mf.register(fs, true)
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	m, err := mf.load()
+	if err != nil {
+		return err
+	}
+	if err := pipeline.Prepare(m, steps.Kinds()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: ok, %d stages\n", mf.file, len(m.Stages))
+	return nil
+}
+
+func cmdDag(_ context.Context, args []string, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet("dag", flag.ContinueOnError)
+	var mf manifestFlags
+	mf.register(fs, false)
+	dot := fs.Bool("dot", false, "print Graphviz dot")
+	mermaid := fs.Bool("mermaid", false, "print a Mermaid flowchart")
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	format := "text"
+	switch {
+	case *dot && *mermaid:
+		return usagef("--dot and --mermaid exclude each other")
+	case *dot:
+		format = "dot"
+	case *mermaid:
+		format = "mermaid"
+	}
+	m, err := mf.load()
+	if err != nil {
+		return err
+	}
+	return pipeline.WriteGraph(stdout, m, format)
+}
+
+func cmdMetrics(_ context.Context, args []string, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet("metrics", flag.ContinueOnError)
+	var mf manifestFlags
+	mf.register(fs, false)
+	asJSON := fs.Bool("json", false, "print JSON")
+	md := fs.Bool("md", false, "print a markdown table")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	sum, err := pipeline.LastRun(mf.file)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 && pos[0] == "diff" {
+		if len(pos) != 2 {
+			return usagef("usage: loom metrics diff [-f FILE] OTHER.json")
+		}
+		other, err := readSummary(pos[1])
+		if err != nil {
+			return err
+		}
+		return printDiff(stdout, *asJSON, *md, other, sum)
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	return printMetrics(stdout, *md, sum)
+}
+
+// readSummary reads a saved `loom run --json` or `loom metrics --json`.
+func readSummary(path string) (*pipeline.Summary, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s pipeline.Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: not a loom run summary: %w", path, err)
+	}
+	return &s, nil
+}
+
+// metricDiff is one row of `loom metrics diff`.
+type metricDiff struct {
+	Stage  string   `json:"stage"`
+	Metric string   `json:"metric"`
+	Old    *float64 `json:"old"`
+	New    *float64 `json:"new"`
+	Change *float64 `json:"change"`
+}
+
+func printDiff(w io.Writer, asJSON, md bool, old, cur *pipeline.Summary) error {
+	var diffs []metricDiff
+	stages := map[string]bool{}
+	for s := range old.Metrics {
+		stages[s] = true
+	}
+	for s := range cur.Metrics {
+		stages[s] = true
+	}
+	for _, s := range sortedKeys(stages) {
+		names := map[string]bool{}
+		for k := range old.Metrics[s] {
+			names[k] = true
+		}
+		for k := range cur.Metrics[s] {
+			names[k] = true
+		}
+		for _, k := range sortedKeys(names) {
+			d := metricDiff{Stage: s, Metric: k}
+			if v, ok := old.Metrics[s][k]; ok {
+				d.Old = &v
+			}
+			if v, ok := cur.Metrics[s][k]; ok {
+				d.New = &v
+			}
+			if d.Old != nil && d.New != nil {
+				c := *d.New - *d.Old
+				d.Change = &c
+			}
+			diffs = append(diffs, d)
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(diffs)
+	}
+	opt := func(v *float64, sign bool) string {
+		switch {
+		case v == nil:
+			return "-"
+		case sign:
+			return strconv.FormatFloat(*v, 'f', 4, 64)
+		}
+		return formatMetric(*v)
+	}
+	var rows [][]string
+	for _, d := range diffs {
+		change := opt(d.Change, true)
+		if d.Change != nil && *d.Change > 0 {
+			change = "+" + change
+		}
+		rows = append(rows, []string{d.Stage, d.Metric, opt(d.Old, false), opt(d.New, false), change})
+	}
+	return printTable(w, md, []string{"stage", "metric", "old", "new", "change"}, rows)
+}
+
+func cmdGC(_ context.Context, args []string, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet("gc", flag.ContinueOnError)
+	var mf manifestFlags
+	mf.register(fs, false)
+	if pos, err := parseFlags(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	dir := filepath.Join(filepath.Dir(mf.file), ".loom")
+	if _, err := os.Stat(dir); err != nil {
+		fmt.Fprintf(stdout, "no cache in %s\n", filepath.Dir(mf.file))
+		return nil
+	}
+	st, err := pipeline.GC(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "removed %d entries and %d objects (%.1f MB)\n", st.Actions, st.Objects, float64(st.Bytes)/1e6)
+	return nil
+}
+
+func cmdSchema(_ context.Context, args []string, stdout, _ io.Writer) error {
+	if len(args) > 0 {
+		return usagef("schema takes no arguments")
+	}
+	_, err := stdout.Write(schemas.JSON)
+	return err
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

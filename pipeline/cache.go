@@ -184,7 +184,8 @@ func (c *Cache) Store(path, ref string) (FileRef, error) {
 	}
 	d := Digest(hex.EncodeToString(h.Sum(nil)))
 	dst := c.ObjectPath(d)
-	if _, err := os.Stat(dst); err != nil {
+	// An object already there is kept, unless a damaged copy is.
+	if fi, err := os.Stat(dst); err != nil || fi.Size() != n {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return FileRef{}, err
 		}
