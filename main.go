@@ -105,10 +105,10 @@ func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	err := cmd(ctx, args[1:], stdout, stderr)
 	var (
-		ue   *usageError
-		ee   *exitError
-		me   *manifest.Error
-		mel  manifest.ErrorList
+		ue  *usageError
+		ee  *exitError
+		me  *manifest.Error
+		mel manifest.ErrorList
 	)
 	switch {
 	case err == nil:
