@@ -194,8 +194,20 @@ func (c *chainCollector) Visit(node *ast.Node) {
 		c.inner[m.Node] = false
 		return
 	}
-	c.all[m] = chain{steps: steps, off: m.Node.Location().From}
+	c.all[m] = chain{steps: steps, off: rootOf(m).Location().From}
 	c.order = append(c.order, m)
+}
+
+// rootOf returns the params identifier a member chain starts from, so errors point at "params".
+func rootOf(m *ast.MemberNode) ast.Node {
+	n := ast.Node(m)
+	for {
+		mm, ok := n.(*ast.MemberNode)
+		if !ok {
+			return n
+		}
+		n = mm.Node
+	}
 }
 
 // memberSteps returns the steps of params.a.b...; static is false when the last property is
@@ -267,27 +279,6 @@ func describeStep(s step) string {
 		return fmt.Sprintf("index [%d]", s.index)
 	}
 	return fmt.Sprintf("key %q", s.key)
-}
-
-// canonical returns the path with negative indexes made positive, for Stage.Params.
-func canonical(params map[string]any, steps []step) string {
-	out := make([]step, len(steps))
-	copy(out, steps)
-	var cur any = params
-	for i, s := range out {
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[s.key]
-		case []any:
-			if s.index < 0 {
-				out[i].index += len(c)
-			}
-			if out[i].index >= 0 && out[i].index < len(c) {
-				cur = c[out[i].index]
-			}
-		}
-	}
-	return formatPath(out)
 }
 
 // resolver interpolates the ${} of one stage's `with` tree.
@@ -369,7 +360,7 @@ func (r *resolver) eval(n *yaml.Node, p piece) (any, bool) {
 			ok = false
 			continue
 		}
-		r.read[canonical(r.params, ch.steps)] = true
+		r.read[formatPath(ch.steps)] = true
 	}
 	if !ok {
 		return nil, false

@@ -16,6 +16,9 @@ import (
 // nested aliases ("billion laughs") cannot exhaust memory.
 const maxNodes = 1 << 20
 
+// maxDepth bounds nesting, which recursive aliases could otherwise make as deep as maxNodes.
+const maxDepth = 200
+
 // yamlLineRE finds the line yaml.v3 puts in its syntax errors ("yaml: line 7: ...").
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
@@ -88,6 +91,7 @@ func trimYAMLPrefix(s string) string {
 type normalizer struct {
 	sink  errorSink
 	count int
+	depth int
 }
 
 func (n *normalizer) node(in *yaml.Node) *yaml.Node {
@@ -95,6 +99,13 @@ func (n *normalizer) node(in *yaml.Node) *yaml.Node {
 		return nil
 	}
 	n.count++
+	n.depth++
+	defer func() { n.depth-- }()
+	if n.depth > maxDepth {
+		n.sink.add(in.Line, in.Column, "nested more than %d levels deep", maxDepth)
+		n.count = maxNodes + 1 // stop copying: one message is enough
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: in.Line, Column: in.Column}
+	}
 	if n.count > maxNodes {
 		if n.count == maxNodes+1 {
 			n.sink.add(in.Line, in.Column, "document too large after expanding aliases (more than %d nodes)", maxNodes)

@@ -50,6 +50,7 @@ func (m *Manifest) document() map[string]any {
 // path written for people: stages.train.with.layers[2].dense.
 func (m *Manifest) locate(path []string, key string) (Pos, string) {
 	n := m.src.root
+	var keyOfN *yaml.Node // the key whose value n is
 	var b strings.Builder
 	for i := 0; i < len(path); i++ {
 		p := path[i]
@@ -60,14 +61,19 @@ func (m *Manifest) locate(path []string, key string) (Pos, string) {
 		}
 		writeSeg(&b, n, p)
 		if next := child(n, p); next != nil {
+			keyOfN = keyNode(n, p)
 			n = next
 		}
 	}
-	if key != "" {
+	switch {
+	case key != "":
 		writeSeg(&b, n, key)
 		if k := keyNode(n, key); k != nil {
 			n = k
 		}
+	case keyOfN != nil && (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode):
+		// A problem with a whole block reads best at the key that introduces it.
+		n = keyOfN
 	}
 	if n == nil {
 		return Pos{File: m.Path, Line: 1, Col: 1}, b.String()
