@@ -1,0 +1,200 @@
+package frame
+
+import (
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// writeFile writes content to a file named name in a temporary folder.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestReadCSVIris(t *testing.T) {
+	f, err := ReadCSV("testdata/iris.csv", CSVOptions{Target: "species"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Rows() != 150 || len(f.Columns) != 5 {
+		t.Fatalf("rows %d cols %d", f.Rows(), len(f.Columns))
+	}
+	if f.Task != Classification || !reflect.DeepEqual(f.Classes(), []string{"setosa", "versicolor", "virginica"}) {
+		t.Fatalf("task %s classes %v", f.Task, f.Classes())
+	}
+	if got := f.Column("sepal_length").Num[0]; got != 5.1 {
+		t.Fatalf("sepal_length[0] = %v", got)
+	}
+	if f.Outputs() != 3 || f.Count(Train) != 150 {
+		t.Fatalf("outputs %d train %d", f.Outputs(), f.Count(Train))
+	}
+}
+
+func TestReadCSVNumericTargets(t *testing.T) {
+	f, err := ReadCSV("testdata/digits.csv", CSVOptions{Target: "digit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	if f.Task != Classification || !reflect.DeepEqual(f.Classes(), want) {
+		t.Fatalf("task %s classes %v", f.Task, f.Classes())
+	}
+	// Numeric labels sort as numbers, not as strings ("10" after "9").
+	p := writeFile(t, "n.csv", "x,y\n1,10\n2,9\n3,2\n")
+	f, err = ReadCSV(p, CSVOptions{Target: "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(f.Classes(), []string{"2", "9", "10"}) {
+		t.Fatalf("classes %v", f.Classes())
+	}
+	// Fractions make regression; an explicit task overrides inference.
+	p = writeFile(t, "r.csv", "x,y\n1,0.5\n2,1.5\n3,2\n")
+	if f, err = ReadCSV(p, CSVOptions{Target: "y"}); err != nil || f.Task != Regression || f.Outputs() != 1 {
+		t.Fatalf("task %v err %v", f.Task, err)
+	}
+	p = writeFile(t, "c.csv", "x,y\n1,0\n2,1\n3,1\n")
+	if f, err = ReadCSV(p, CSVOptions{Target: "y", Task: "regression"}); err != nil || f.Task != Regression {
+		t.Fatalf("override: task %v err %v", f.Task, err)
+	}
+}
+
+func TestReadCSVManyIntegersIsRegression(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x,y\n")
+	for i := range 21 {
+		b.WriteString("1," + formatNumber(float64(i)) + "\n")
+	}
+	f, err := ReadCSV(writeFile(t, "m.csv", b.String()), CSVOptions{Target: "y"})
+	if err != nil || f.Task != Regression {
+		t.Fatalf("21 integer values: task %v err %v", f.Task, err)
+	}
+}
+
+func TestReadCSVQuotingBOMCRLF(t *testing.T) {
+	content := "\xef\xbb\xbfname,\"a b\",label\r\n" +
+		"\"Smith, John\",1,yes\r\n" +
+		"\"two\nlines\",2,no\r\n" +
+		"\"say \"\"hi\"\"\",NA,yes\r\n"
+	f, err := ReadCSV(writeFile(t, "q.csv", content), CSVOptions{Target: "label"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Names(); !reflect.DeepEqual(got, []string{"name", "a b", "label"}) {
+		t.Fatalf("names %q", got)
+	}
+	name := f.Column("name")
+	if name.Kind != Categorical || name.Str[0] != "Smith, John" || name.Str[1] != "two\nlines" || name.Str[2] != `say "hi"` {
+		t.Fatalf("name column %q", name.Str)
+	}
+	ab := f.Column("a b")
+	if ab.Kind != Numeric || ab.Num[1] != 2 || !math.IsNaN(ab.Num[2]) {
+		t.Fatalf("a b column %v", ab.Num)
+	}
+}
+
+func TestReadTSVAndMissingMarkers(t *testing.T) {
+	content := "a\tb\tc\ty\n1\tNA\tx\t0\n2\tn/a\t?\t1\n3\tnull\t\t0\n4\tNaN\tz\t1\n"
+	f, err := ReadCSV(writeFile(t, "d.tsv", content), CSVOptions{Target: "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.Column("b")
+	for i := range 4 {
+		if !b.Missing(i) {
+			t.Fatalf("b[%d] = %v, want missing", i, b.Num[i])
+		}
+	}
+	c := f.Column("c")
+	if c.Kind != Categorical || !c.Missing(1) || !c.Missing(2) || c.Str[3] != "z" {
+		t.Fatalf("c = %q", c.Str)
+	}
+}
+
+func TestReadCSVFeaturesAndCategorical(t *testing.T) {
+	content := "zip,a,b,y\n02139,1,2,0\n10001,3,4,1\n"
+	f, err := ReadCSV(writeFile(t, "f.csv", content), CSVOptions{Target: "y", Features: []string{"b", "zip"}, Categorical: []string{"zip"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(f.Names(), []string{"b", "zip", "y"}) {
+		t.Fatalf("names %v", f.Names())
+	}
+	if z := f.Column("zip"); z.Kind != Categorical || z.Str[0] != "02139" {
+		t.Fatalf("zip %+v", z)
+	}
+}
+
+func TestReadCSVErrors(t *testing.T) {
+	many := "a,y\n" + strings.Repeat("1,0\n2,1\n", 15) + "abc,1\n"
+	cases := []struct {
+		name, content string
+		opt           CSVOptions
+		row           int
+		column, msg   string
+	}{
+		{"empty", "", CSVOptions{Target: "y"}, 0, "", "empty"},
+		{"blank", "\r\n  \n", CSVOptions{Target: "y"}, 0, "", "empty"},
+		{"header only", "a,y\n", CSVOptions{Target: "y"}, 1, "", "no data rows"},
+		{"ragged", "a,y\n1,0\n2,1,3\n", CSVOptions{Target: "y"}, 3, "", "ragged"},
+		{"short", "a,y\n1,0\n2\n", CSVOptions{Target: "y"}, 3, "", "ragged"},
+		{"bad quote", "a,y\n\"1,0\n", CSVOptions{Target: "y"}, 2, "", "quote"},
+		{"duplicate header", "a,a,y\n1,2,0\n", CSVOptions{Target: "y"}, 1, "a", "duplicate"},
+		{"empty header", "a,,y\n1,2,0\n", CSVOptions{Target: "y"}, 1, "", "empty"},
+		{"no target", "a,b\n1,2\n", CSVOptions{Target: "y"}, 1, "y", "columns: a, b"},
+		{"target not given", "a,b\n1,2\n", CSVOptions{}, 0, "", "no target"},
+		{"unknown feature", "a,y\n1,0\n", CSVOptions{Target: "y", Features: []string{"b"}}, 1, "b", "not found"},
+		{"unknown categorical", "a,y\n1,0\n", CSVOptions{Target: "y", Categorical: []string{"q"}}, 1, "q", "no such column"},
+		{"one class", "a,y\n1,cat\n2,cat\n", CSVOptions{Target: "y"}, 0, "y", "1 class"},
+		{"missing target", "a,y\n1,0\n2,\n", CSVOptions{Target: "y"}, 3, "y", "missing"},
+		{"text regression", "a,y\n1,x\n2,z\n", CSVOptions{Target: "y", Task: "regression"}, 0, "y", "not numeric"},
+		{"unknown task", "a,y\n1,0\n2,1\n", CSVOptions{Target: "y", Task: "ranking"}, 0, "y", "unknown task"},
+		{"not a number", many, CSVOptions{Target: "y"}, 32, "a", `"abc" is not a number`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ReadCSV(writeFile(t, "bad.csv", tc.content), tc.opt)
+			var de *DataError
+			if !errors.As(err, &de) {
+				t.Fatalf("err = %v, want *DataError", err)
+			}
+			if de.Row != tc.row || de.Column != tc.column || !strings.Contains(err.Error(), tc.msg) || !strings.HasSuffix(de.File, "bad.csv") {
+				t.Fatalf("got row %d column %q: %v; want row %d column %q containing %q", de.Row, de.Column, err, tc.row, tc.column, tc.msg)
+			}
+		})
+	}
+}
+
+func TestDataErrorFormat(t *testing.T) {
+	e := &DataError{File: "data/x.csv", Row: 17, Column: "age", Err: errors.New(`"abc" is not a number`)}
+	if got, want := e.Error(), `data/x.csv:17: column "age": "abc" is not a number`; got != want {
+		t.Fatalf("got %q want %q", got, want)
+	}
+}
+
+func TestReadCSVMissingFile(t *testing.T) {
+	_, err := ReadCSV("testdata/nope.csv", CSVOptions{Target: "y"})
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestMixedColumnIsCategorical(t *testing.T) {
+	// A few numbers among words is a text column, not a typo.
+	f, err := ReadCSV(writeFile(t, "m.csv", "size,y\n1,0\nlarge,1\n3,0\n"), CSVOptions{Target: "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := f.Column("size"); c.Kind != Categorical || c.Str[0] != "1" {
+		t.Fatalf("size %+v", c)
+	}
+}

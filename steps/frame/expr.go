@@ -1,0 +1,145 @@
+package frame
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+)
+
+// RowVar is the expression variable that holds every column of the current
+// row by name, so that a column whose name is not an identifier is written
+// row["od280/od315"] or row["a b"]. Columns whose names are identifiers are
+// also variables of their own: mean_radius > 0.
+//
+// In an expression a numeric cell is a float (NaN when missing) and a
+// categorical cell a string ("" when missing). A column named "row" is
+// reached only as row["row"].
+const RowVar = "row"
+
+// rowExpr is a compiled expression with the environment it runs in.
+type rowExpr struct {
+	src     string
+	prog    *vm.Program
+	machine vm.VM
+	env     map[string]any
+	row     map[string]any
+	vars    []*Column // columns read as variables of their own
+	useRow  bool
+	cols    []*Column // every column, for row
+}
+
+// compileRowExpr compiles src over the columns of f. Unknown names are
+// compile-time errors that list the columns.
+func compileRowExpr(f *Frame, src string, opts ...expr.Option) (*rowExpr, error) {
+	if strings.TrimSpace(src) == "" {
+		return nil, &ExprError{Expr: src, Msg: "the expression is empty"}
+	}
+	env := make(map[string]any, len(f.Columns)+1)
+	row := make(map[string]any, len(f.Columns))
+	for _, c := range f.Columns {
+		if c.Kind == Numeric {
+			env[c.Name] = 0.0
+			row[c.Name] = 0.0
+		} else {
+			env[c.Name] = ""
+			row[c.Name] = ""
+		}
+	}
+	env[RowVar] = row
+	prog, err := expr.Compile(src, append([]expr.Option{expr.Env(env)}, opts...)...)
+	if err != nil {
+		return nil, exprError(src, err, f.Names())
+	}
+	e := &rowExpr{src: src, prog: prog, env: env, row: row, cols: f.Columns}
+	names := usedNames(prog)
+	for _, c := range f.Columns {
+		if names[c.Name] && c.Name != RowVar {
+			e.vars = append(e.vars, c)
+		}
+	}
+	e.useRow = names[RowVar]
+	return e, nil
+}
+
+type nameCollector map[string]bool
+
+func (n nameCollector) Visit(node *ast.Node) {
+	if id, ok := (*node).(*ast.IdentifierNode); ok {
+		n[id.Value] = true
+	}
+}
+
+func usedNames(p *vm.Program) map[string]bool {
+	names := nameCollector{}
+	node := p.Node()
+	ast.Walk(&node, names)
+	return names
+}
+
+func exprError(src string, err error, columns []string) error {
+	var fe *file.Error
+	if !errors.As(err, &fe) {
+		return &ExprError{Expr: src, Msg: err.Error()}
+	}
+	msg := fe.Message
+	if strings.HasPrefix(msg, "unknown name") {
+		sorted := append([]string(nil), columns...)
+		sort.Strings(sorted)
+		msg += fmt.Sprintf(" (columns: %s; write row[\"name\"] for a name that is not an identifier)", strings.Join(sorted, ", "))
+	}
+	return &ExprError{Expr: src, Line: fe.Line, Column: fe.Column + 1, Msg: msg}
+}
+
+func cellValue(c *Column, i int) any {
+	if c.Kind == Numeric {
+		return c.Num[i]
+	}
+	return c.Str[i]
+}
+
+// eval runs the expression on row i.
+func (e *rowExpr) eval(i int) (any, error) {
+	for _, c := range e.vars {
+		e.env[c.Name] = cellValue(c, i)
+	}
+	if e.useRow {
+		for _, c := range e.cols {
+			e.row[c.Name] = cellValue(c, i)
+		}
+	}
+	out, err := e.machine.Run(e.prog, e.env)
+	if err != nil {
+		return nil, &ExprError{Expr: e.src, Msg: fmt.Sprintf("row %d: %v", i+1, err)}
+	}
+	return out, nil
+}
+
+// toNumber converts an expression result to a number; ok is false for
+// strings and other types.
+func toNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case bool:
+		if x {
+			return 1, true
+		}
+		return 0, true
+	case nil:
+		return math.NaN(), true
+	}
+	return 0, false
+}

@@ -1,0 +1,204 @@
+package frame
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+)
+
+// The binary frame format, version 1, all integers little-endian:
+//
+//	magic "LOOMFRM\x00" | uint32 version | uint32 n | n bytes of JSON header
+//	| rows bytes of split tags | each column in order:
+//	  numeric: rows float64 bits; categorical: rows uint32 codes
+//	  (0 missing, k+1 = header levels[k], levels in order of first use).
+//
+// The header is a struct marshalled by encoding/json, so there is no map
+// iteration order in it and the same frame always gives the same bytes.
+const (
+	frameMagic   = "LOOMFRM\x00"
+	frameVersion = 1
+	maxHeader    = 1 << 30
+)
+
+type fileHeader struct {
+	Rows       int          `json:"rows"`
+	Target     string       `json:"target"`
+	Task       Task         `json:"task"`
+	Classes    []string     `json:"classes,omitempty"`
+	Columns    []fileColumn `json:"columns"`
+	Transforms []Transform  `json:"transforms,omitempty"`
+}
+
+type fileColumn struct {
+	Name   string   `json:"name"`
+	Kind   string   `json:"kind"`
+	OneHot bool     `json:"onehot,omitempty"`
+	Levels []string `json:"levels,omitempty"`
+}
+
+type countWriter struct {
+	w   io.Writer
+	n   int64
+	err error
+}
+
+func (c *countWriter) write(p []byte) {
+	if c.err != nil {
+		return
+	}
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	c.err = err
+}
+
+// WriteTo writes the frame in loom's binary frame format. Equal frames give
+// identical bytes, and ReadFrame restores the frame exactly, NaN included.
+func (f *Frame) WriteTo(w io.Writer) (int64, error) {
+	h := fileHeader{Rows: f.Rows(), Target: f.Target, Task: f.Task, Classes: f.ClassLabels, Transforms: f.Transforms}
+	codes := make([][]uint32, len(f.Columns))
+	for i, c := range f.Columns {
+		fc := fileColumn{Name: c.Name, Kind: c.Kind.String(), OneHot: c.OneHot}
+		if c.Kind == Categorical {
+			fc.Levels, codes[i] = encodeLevels(c.Str)
+		}
+		h.Columns = append(h.Columns, fc)
+	}
+	js, err := json.Marshal(h)
+	if err != nil {
+		return 0, fmt.Errorf("frame header: %w", err)
+	}
+	cw := &countWriter{w: w}
+	buf := []byte(frameMagic)
+	buf = binary.LittleEndian.AppendUint32(buf, frameVersion)
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(js)))
+	cw.write(append(buf, js...))
+	tags := make([]byte, len(f.Splits))
+	for i, s := range f.Splits {
+		tags[i] = byte(s)
+	}
+	cw.write(tags)
+	for i, c := range f.Columns {
+		buf = buf[:0]
+		if c.Kind == Numeric {
+			for _, v := range c.Num {
+				buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
+			}
+		} else {
+			for _, k := range codes[i] {
+				buf = binary.LittleEndian.AppendUint32(buf, k)
+			}
+		}
+		cw.write(buf)
+	}
+	return cw.n, cw.err
+}
+
+func encodeLevels(vals []string) ([]string, []uint32) {
+	pos := map[string]uint32{}
+	var levels []string
+	codes := make([]uint32, len(vals))
+	for i, v := range vals {
+		if v == "" {
+			continue
+		}
+		k, ok := pos[v]
+		if !ok {
+			levels = append(levels, v)
+			k = uint32(len(levels))
+			pos[v] = k
+		}
+		codes[i] = k
+	}
+	return levels, codes
+}
+
+// ReadFrame reads a frame written by WriteTo.
+func ReadFrame(r io.Reader) (*Frame, error) {
+	pre := make([]byte, len(frameMagic)+8)
+	if _, err := io.ReadFull(r, pre); err != nil {
+		return nil, fmt.Errorf("read frame: %w", err)
+	}
+	if string(pre[:len(frameMagic)]) != frameMagic {
+		return nil, errors.New("read frame: not a loom frame (bad magic)")
+	}
+	if v := binary.LittleEndian.Uint32(pre[8:]); v != frameVersion {
+		return nil, fmt.Errorf("read frame: version %d, this loom reads version %d", v, frameVersion)
+	}
+	n := binary.LittleEndian.Uint32(pre[12:])
+	if n > maxHeader {
+		return nil, fmt.Errorf("read frame: header of %d bytes is too large", n)
+	}
+	js := make([]byte, n)
+	if _, err := io.ReadFull(r, js); err != nil {
+		return nil, fmt.Errorf("read frame header: %w", err)
+	}
+	var h fileHeader
+	if err := json.Unmarshal(js, &h); err != nil {
+		return nil, fmt.Errorf("read frame header: %w", err)
+	}
+	if h.Rows < 0 {
+		return nil, errors.New("read frame: negative row count")
+	}
+	return readBody(r, &h)
+}
+
+func readBody(r io.Reader, h *fileHeader) (*Frame, error) {
+	f := &Frame{Target: h.Target, Task: h.Task, ClassLabels: h.Classes, Transforms: h.Transforms}
+	tags := make([]byte, h.Rows)
+	if _, err := io.ReadFull(r, tags); err != nil {
+		return nil, fmt.Errorf("read frame splits: %w", err)
+	}
+	f.Splits = make([]Split, h.Rows)
+	for i, t := range tags {
+		if t > byte(Test) {
+			return nil, fmt.Errorf("read frame: row %d has split tag %d", i+1, t)
+		}
+		f.Splits[i] = Split(t)
+	}
+	for _, fc := range h.Columns {
+		c, err := readColumn(r, fc, h.Rows)
+		if err != nil {
+			return nil, fmt.Errorf("read frame column %q: %w", fc.Name, err)
+		}
+		f.Columns = append(f.Columns, c)
+	}
+	return f, nil
+}
+
+func readColumn(r io.Reader, fc fileColumn, rows int) (*Column, error) {
+	c := &Column{Name: fc.Name, OneHot: fc.OneHot}
+	switch fc.Kind {
+	case "numeric":
+		buf := make([]byte, 8*rows)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, err
+		}
+		c.Num = make([]float64, rows)
+		for i := range c.Num {
+			c.Num[i] = math.Float64frombits(binary.LittleEndian.Uint64(buf[8*i:]))
+		}
+	case "categorical":
+		c.Kind = Categorical
+		buf := make([]byte, 4*rows)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, err
+		}
+		c.Str = make([]string, rows)
+		for i := range c.Str {
+			k := binary.LittleEndian.Uint32(buf[4*i:])
+			if k > uint32(len(fc.Levels)) {
+				return nil, fmt.Errorf("row %d has code %d beyond %d levels", i+1, k, len(fc.Levels))
+			}
+			if k > 0 {
+				c.Str[i] = fc.Levels[k-1]
+			}
+		}
+	default:
+		return nil, fmt.Errorf("unknown column kind %q", fc.Kind)
+	}
+	return c, nil
+}
