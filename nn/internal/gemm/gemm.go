@@ -1,0 +1,101 @@
+// Package gemm provides a fast, allocation-free, single-threaded float32
+// general matrix multiply for the neural-network layers in package nn.
+package gemm
+
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C, row-major, op(X) = X or Xᵀ,
+// op(A) is m×k, op(B) is k×n, C is m×n; lda/ldb/ldc are row strides. It never allocates.
+//
+// When beta is 0, C is overwritten without being read, so it may hold NaN
+// garbage. Sgemm panics if a dimension is negative, a stride is too small or
+// a slice is too short, as these are programming errors, not user input.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	scaleC(m, n, beta, c, ldc)
+	if k == 0 || alpha == 0 {
+		return
+	}
+	genericGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+}
+
+// checkArgs panics with a descriptive message when the shapes, strides or
+// slice lengths are inconsistent.
+func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic("gemm: negative dimension")
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	checkMatrix("a", ar, ac, a, lda)
+	checkMatrix("b", br, bc, b, ldb)
+	checkMatrix("c", m, n, c, ldc)
+}
+
+// checkMatrix verifies that s can hold a rows×cols row-major matrix with
+// row stride ld.
+func checkMatrix(name string, rows, cols int, s []float32, ld int) {
+	if ld < max(1, cols) {
+		panic("gemm: bad stride for " + name)
+	}
+	if rows == 0 || cols == 0 {
+		return
+	}
+	if len(s) < (rows-1)*ld+cols {
+		panic("gemm: slice " + name + " too short")
+	}
+}
+
+// scaleC sets C = beta*C, writing zeros when beta is 0 so NaNs in C vanish.
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// genericGemm accumulates C += alpha*op(A)*op(B) with plain loops; C has
+// already been scaled by beta.
+func genericGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		crow := c[i*ldc : i*ldc+n]
+		for l := 0; l < k; l++ {
+			var av float32
+			if transA {
+				av = a[l*lda+i]
+			} else {
+				av = a[i*lda+l]
+			}
+			av *= alpha
+			if av == 0 {
+				continue
+			}
+			if !transB {
+				brow := b[l*ldb : l*ldb+n]
+				for j, bv := range brow {
+					crow[j] += av * bv
+				}
+			} else {
+				for j := range crow {
+					crow[j] += av * b[j*ldb+l]
+				}
+			}
+		}
+	}
+}

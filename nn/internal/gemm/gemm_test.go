@@ -1,0 +1,153 @@
+package gemm
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// refGemm is a float64 naive reference of Sgemm.
+func refGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) []float64 {
+	out := make([]float64, m*n)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for l := 0; l < k; l++ {
+				var av, bv float32
+				if transA {
+					av = a[l*lda+i]
+				} else {
+					av = a[i*lda+l]
+				}
+				if transB {
+					bv = b[j*ldb+l]
+				} else {
+					bv = b[l*ldb+j]
+				}
+				s += float64(av) * float64(bv)
+			}
+			v := float64(alpha) * s
+			if beta != 0 {
+				v += float64(beta) * float64(c[i*ldc+j])
+			}
+			out[i*n+j] = v
+		}
+	}
+	return out
+}
+
+type gemmCase struct {
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	pad            int // extra stride beyond the logical column count
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+// runCase runs one Sgemm case and compares every element, including the
+// padding of C that must stay untouched.
+func runCase(t *testing.T, r *rand.Rand, tc gemmCase) {
+	t.Helper()
+	ar, ac := tc.m, tc.k
+	if tc.transA {
+		ar, ac = tc.k, tc.m
+	}
+	br, bc := tc.k, tc.n
+	if tc.transB {
+		br, bc = tc.n, tc.k
+	}
+	lda, ldb, ldc := max(1, ac+tc.pad), max(1, bc+tc.pad), max(1, tc.n+tc.pad)
+	a := randSlice(r, ar*lda)
+	b := randSlice(r, br*ldb)
+	c := randSlice(r, tc.m*ldc)
+	if tc.beta == 0 {
+		for i := range c {
+			c[i] = float32(math.NaN())
+		}
+	}
+	orig := append([]float32(nil), c...)
+	want := refGemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+	Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+	tol := 1e-5 * float64(tc.k+1) * float64(max(1, abs32(tc.alpha)))
+	for i := 0; i < tc.m; i++ {
+		for j := 0; j < ldc; j++ {
+			got := c[i*ldc+j]
+			if j >= tc.n {
+				if !sameBits(got, orig[i*ldc+j]) {
+					t.Fatalf("%+v: padding C[%d,%d] changed", tc, i, j)
+				}
+				continue
+			}
+			w := want[i*tc.n+j]
+			if math.IsNaN(float64(got)) || math.Abs(float64(got)-w) > tol*(1+math.Abs(w)) {
+				t.Fatalf("%+v: C[%d,%d] = %v, want %v", tc, i, j, got, w)
+			}
+		}
+	}
+}
+
+func abs32(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func sameBits(x, y float32) bool {
+	return math.Float32bits(x) == math.Float32bits(y)
+}
+
+func TestSgemmTable(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	dims := []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 31, 33}
+	for _, ta := range []bool{false, true} {
+		for _, tb := range []bool{false, true} {
+			for _, m := range dims {
+				for _, n := range dims {
+					for _, k := range []int{0, 1, 3, 8, 17} {
+						for _, ab := range [][2]float32{{1, 0}, {1, 1}, {-0.5, 2}} {
+							runCase(t, r, gemmCase{ta, tb, m, n, k, ab[0], ab[1], (m + n + k) % 3})
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestSgemmRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	iters := 400
+	if testing.Short() {
+		iters = 100
+	}
+	for it := 0; it < iters; it++ {
+		tc := gemmCase{
+			transA: r.IntN(2) == 1, transB: r.IntN(2) == 1,
+			m: r.IntN(150), n: r.IntN(150), k: r.IntN(300),
+			alpha: []float32{1, -1, 0.25, 0}[r.IntN(4)],
+			beta:  []float32{0, 1, -0.5}[r.IntN(3)],
+			pad:   r.IntN(4),
+		}
+		runCase(t, r, tc)
+	}
+}
+
+func TestSgemmNoAlloc(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	a, b, c := randSlice(r, 64*64), randSlice(r, 64*64), make([]float32, 64*64)
+	allocs := testing.AllocsPerRun(10, func() {
+		Sgemm(false, false, 64, 64, 64, 1, a, 64, b, 64, 0, c, 64)
+		Sgemm(true, true, 64, 64, 64, 1, a, 64, b, 64, 1, c, 64)
+	})
+	if allocs != 0 {
+		t.Fatalf("Sgemm allocated %v times per run", allocs)
+	}
+}
