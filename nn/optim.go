@@ -1,0 +1,209 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+)
+
+// Optimizer configures the update rule. Zero fields take defaults: LR 0.01 for the SGD family
+// and 0.001 for adam, adamw and rmsprop; Momentum 0.9; Beta1 0.9; Beta2 0.999; Rho 0.9; Eps 1e-8.
+//
+// The rules follow PyTorch: momentum v = μv + g, w −= lr·v; nesterov w −= lr·(g + μv); adam and
+// adamw with bias correction; rmsprop s = ρs + (1−ρ)g², w −= lr·g/(√s + ε). WeightDecay is
+// decoupled for adamw (w −= lr·λ·w before the step) and added to the gradient (g += λw) for the
+// others; like L1 and L2 it applies to dense weights only, never to biases or batchnorm.
+type Optimizer struct {
+	Name        string  `json:"name"`
+	LR          float64 `json:"lr,omitempty"`
+	Momentum    float64 `json:"momentum,omitempty"`
+	Beta1       float64 `json:"beta1,omitempty"`
+	Beta2       float64 `json:"beta2,omitempty"`
+	Rho         float64 `json:"rho,omitempty"`
+	Eps         float64 `json:"eps,omitempty"`
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+}
+
+// Optimizers lists the optimiser names, in a stable order.
+var Optimizers = []string{"sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop"}
+
+type optKind uint8
+
+const (
+	optSGD optKind = iota
+	optMomentum
+	optNesterov
+	optAdam
+	optAdamW
+	optRMSProp
+)
+
+var optNames = map[string]optKind{
+	"sgd": optSGD, "momentum": optMomentum, "nesterov": optNesterov,
+	"adam": optAdam, "adamw": optAdamW, "rmsprop": optRMSProp,
+}
+
+// withDefaults validates o and fills its zero fields.
+func (o Optimizer) withDefaults() (Optimizer, optKind, error) {
+	k, ok := optNames[o.Name]
+	if !ok {
+		return o, 0, fmt.Errorf("unknown optimizer %q (want sgd, momentum, nesterov, adam, adamw or rmsprop)", o.Name)
+	}
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if k <= optNesterov {
+		def(&o.LR, 0.01)
+	} else {
+		def(&o.LR, 0.001)
+	}
+	def(&o.Momentum, 0.9)
+	def(&o.Beta1, 0.9)
+	def(&o.Beta2, 0.999)
+	def(&o.Rho, 0.9)
+	def(&o.Eps, 1e-8)
+	switch {
+	case !(o.LR > 0) || math.IsInf(o.LR, 0):
+		return o, k, fmt.Errorf("optimizer lr must be positive, got %g", o.LR)
+	case !(o.Momentum > 0 && o.Momentum < 1):
+		return o, k, fmt.Errorf("optimizer momentum must be in (0, 1), got %g", o.Momentum)
+	case !(o.Beta1 > 0 && o.Beta1 < 1), !(o.Beta2 > 0 && o.Beta2 < 1):
+		return o, k, fmt.Errorf("optimizer betas must be in (0, 1), got %g and %g", o.Beta1, o.Beta2)
+	case !(o.Rho > 0 && o.Rho < 1):
+		return o, k, fmt.Errorf("optimizer rho must be in (0, 1), got %g", o.Rho)
+	case !(o.Eps > 0):
+		return o, k, fmt.Errorf("optimizer eps must be positive, got %g", o.Eps)
+	case !(o.WeightDecay >= 0):
+		return o, k, fmt.Errorf("optimizer weight_decay must not be negative, got %g", o.WeightDecay)
+	}
+	return o, k, nil
+}
+
+// optimizer holds an update rule's state for one network.
+type optimizer struct {
+	kind                 optKind
+	mom, b1, b2, rho, wd float32
+	eps                  float32
+	m, v                 []float32 // first and second moments (momentum uses m only)
+	t                    int       // steps taken, for Adam's bias correction
+}
+
+func newOptimizer(o Optimizer, k optKind, size int) *optimizer {
+	opt := &optimizer{
+		kind: k, mom: float32(o.Momentum), b1: float32(o.Beta1), b2: float32(o.Beta2),
+		rho: float32(o.Rho), wd: float32(o.WeightDecay), eps: float32(o.Eps),
+	}
+	if k != optSGD {
+		opt.m = make([]float32, size)
+	}
+	if k >= optAdam {
+		opt.v = make([]float32, size)
+	}
+	return opt
+}
+
+// step updates w from its gradient g with learning rate lr; w[:nReg] are the decayed weights.
+func (o *optimizer) step(w, g []float32, nReg int, lr float32) {
+	o.t++
+	if o.wd != 0 {
+		if o.kind == optAdamW {
+			f := 1 - lr*o.wd
+			for i := range w[:nReg] {
+				w[i] *= f
+			}
+		} else {
+			for i, v := range w[:nReg] {
+				g[i] += o.wd * v
+			}
+		}
+	}
+	g = g[:len(w)]
+	switch o.kind {
+	case optSGD:
+		for i, gi := range g {
+			w[i] -= lr * gi
+		}
+	case optMomentum, optNesterov:
+		m, mu := o.m[:len(w)], o.mom
+		nesterov := o.kind == optNesterov
+		for i, gi := range g {
+			v := mu*m[i] + gi
+			m[i] = v
+			if nesterov {
+				v = gi + mu*v
+			}
+			w[i] -= lr * v
+		}
+	case optAdam, optAdamW:
+		m, v := o.m[:len(w)], o.v[:len(w)]
+		b1, b2, eps := o.b1, o.b2, o.eps
+		c1 := 1 - math.Pow(float64(b1), float64(o.t))
+		c2 := 1 - math.Pow(float64(b2), float64(o.t))
+		// lr·m̂/(√v̂+ε) = (lr/c1)·m/(√v/√c2 + ε): the corrections leave the loop.
+		step, invSqrtC2 := lr/float32(c1), float32(1/math.Sqrt(c2))
+		for i, gi := range g {
+			mi := b1*m[i] + (1-b1)*gi
+			vi := b2*v[i] + (1-b2)*gi*gi
+			m[i], v[i] = mi, vi
+			w[i] -= step * mi / (sqrt32(vi)*invSqrtC2 + eps)
+		}
+	case optRMSProp:
+		s, rho, eps := o.m[:len(w)], o.rho, o.eps
+		for i, gi := range g {
+			si := rho*s[i] + (1-rho)*gi*gi
+			s[i] = si
+			w[i] -= lr * gi / (sqrt32(si) + eps)
+		}
+	}
+}
+
+func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
+
+// Schedule changes the learning rate from epoch to epoch (epoch e counts from 0):
+// "step" multiplies it by Factor every Every epochs, "exponential" by Factor each epoch,
+// "cosine" anneals it from LR to MinLR over the training's epochs; "" keeps it constant.
+type Schedule struct {
+	Kind   string  `json:"kind,omitempty"`
+	Every  int     `json:"every,omitempty"`
+	Factor float64 `json:"factor,omitempty"`
+	MinLR  float64 `json:"min_lr,omitempty"`
+}
+
+// validate checks the schedule's fields for its kind.
+func (s Schedule) validate() error {
+	switch s.Kind {
+	case "":
+	case "step":
+		if s.Every <= 0 {
+			return fmt.Errorf("lr schedule step: every must be positive, got %d", s.Every)
+		}
+		if !(s.Factor > 0 && s.Factor <= 1) {
+			return fmt.Errorf("lr schedule step: factor must be in (0, 1], got %g", s.Factor)
+		}
+	case "exponential":
+		if !(s.Factor > 0 && s.Factor <= 1) {
+			return fmt.Errorf("lr schedule exponential: factor must be in (0, 1], got %g", s.Factor)
+		}
+	case "cosine":
+		if !(s.MinLR >= 0) {
+			return fmt.Errorf("lr schedule cosine: min_lr must not be negative, got %g", s.MinLR)
+		}
+	default:
+		return fmt.Errorf("unknown lr schedule %q (want step, exponential or cosine)", s.Kind)
+	}
+	return nil
+}
+
+// rate returns the learning rate of epoch e (from 0) of epochs, starting from base.
+func (s Schedule) rate(base float64, e, epochs int) float64 {
+	switch s.Kind {
+	case "step":
+		return base * math.Pow(s.Factor, float64(e/s.Every))
+	case "exponential":
+		return base * math.Pow(s.Factor, float64(e))
+	case "cosine":
+		return s.MinLR + 0.5*(base-s.MinLR)*(1+math.Cos(math.Pi*float64(e)/float64(epochs)))
+	}
+	return base
+}

@@ -1,0 +1,219 @@
+package nn
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+)
+
+// The saved form is one safetensors file: an 8-byte little-endian header length, a JSON header
+// (tensor name → dtype, shape, byte offsets, plus "__metadata__"), then the raw little-endian
+// tensor bytes. PyTorch reads it with safetensors.torch.load_file. The network's Spec travels
+// as JSON in the metadata under specKey, so the file alone rebuilds the network.
+//
+// Tensor names are "layers.<i>.weight" ([out, in], as torch.nn.Linear stores it) and
+// "layers.<i>.bias" for dense layer i of Spec.Layers; batchnorm layers also have running_mean,
+// running_var and num_batches_tracked (I64), like torch.nn.BatchNorm1d.
+const (
+	specKey        = "loom_spec"
+	formatVersion  = "1"
+	maxHeaderBytes = 64 << 20
+)
+
+// tensorInfo is one header entry; its fields are declared in key order so the JSON is sorted.
+type tensorInfo struct {
+	DataOffsets [2]int `json:"data_offsets"`
+	Dtype       string `json:"dtype"`
+	Shape       []int  `json:"shape"`
+}
+
+// Save writes the network (architecture, weights and batchnorm running statistics) as a
+// safetensors file. The same network always gives the same bytes.
+func (n *Network) Save(w io.Writer) error {
+	specJSON, err := json.Marshal(n.spec)
+	if err != nil {
+		return fmt.Errorf("save network: %w", err)
+	}
+	ts := append([]namedTensor(nil), n.tensors...)
+	sort.Slice(ts, func(i, j int) bool { return ts[i].name < ts[j].name })
+	header := map[string]any{
+		"__metadata__": map[string]string{"format": "pt", specKey: string(specJSON), "loom_format": formatVersion},
+	}
+	var data bytes.Buffer
+	for _, t := range ts {
+		start := data.Len()
+		dtype := "F32"
+		if t.counter != nil {
+			dtype = "I64"
+			binary.Write(&data, binary.LittleEndian, *t.counter) //nolint:errcheck // bytes.Buffer cannot fail
+		} else {
+			var b [4]byte
+			for _, v := range t.data {
+				binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
+				data.Write(b[:])
+			}
+		}
+		header[t.name] = tensorInfo{DataOffsets: [2]int{start, data.Len()}, Dtype: dtype, Shape: t.shape}
+	}
+	hj, err := json.Marshal(header) // encoding/json sorts map keys: deterministic bytes
+	if err != nil {
+		return fmt.Errorf("save network: %w", err)
+	}
+	// Pad the header with spaces so the tensor data starts 8-byte aligned, as safetensors does.
+	for len(hj)%8 != 0 {
+		hj = append(hj, ' ')
+	}
+	var size [8]byte
+	binary.LittleEndian.PutUint64(size[:], uint64(len(hj)))
+	for _, chunk := range [][]byte{size[:], hj, data.Bytes()} {
+		if _, err := w.Write(chunk); err != nil {
+			return fmt.Errorf("save network: %w", err)
+		}
+	}
+	return nil
+}
+
+// Load reads a network written by Save. A damaged or foreign file gives an error saying what
+// is wrong, never a panic.
+func Load(r io.Reader) (*Network, error) {
+	fail := func(format string, args ...any) (*Network, error) {
+		return nil, fmt.Errorf("load network: "+format, args...)
+	}
+	var size [8]byte
+	if _, err := io.ReadFull(r, size[:]); err != nil {
+		return fail("reading the header length: %v", err)
+	}
+	hl := binary.LittleEndian.Uint64(size[:])
+	if hl == 0 || hl > maxHeaderBytes {
+		return fail("header length %d is not plausible (not a safetensors file?)", hl)
+	}
+	hj := make([]byte, hl)
+	if _, err := io.ReadFull(r, hj); err != nil {
+		return fail("reading the %d-byte header: %v", hl, err)
+	}
+	var header map[string]json.RawMessage
+	if err := json.Unmarshal(hj, &header); err != nil {
+		return fail("header is not JSON: %v", err)
+	}
+	spec, err := specFromMetadata(header["__metadata__"])
+	if err != nil {
+		return fail("%v", err)
+	}
+	delete(header, "__metadata__")
+	n, err := New(spec)
+	if err != nil {
+		return fail("stored spec: %v", err)
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return fail("reading tensor data: %v", err)
+	}
+	for _, t := range n.tensors {
+		if err := t.read(header, data); err != nil {
+			return fail("%v", err)
+		}
+		delete(header, t.name)
+	}
+	for name := range header {
+		return fail("unexpected tensor %q for this architecture", name)
+	}
+	return n, nil
+}
+
+// specFromMetadata decodes the Spec stored in the header's metadata.
+func specFromMetadata(raw json.RawMessage) (Spec, error) {
+	var spec Spec
+	if raw == nil {
+		return spec, errors.New("no __metadata__ in the header (not written by loom)")
+	}
+	var meta map[string]string
+	if err := json.Unmarshal(raw, &meta); err != nil {
+		return spec, fmt.Errorf("__metadata__: %v", err)
+	}
+	if v := meta["loom_format"]; v != formatVersion {
+		return spec, fmt.Errorf("loom_format %q is not supported (want %s)", v, formatVersion)
+	}
+	s, ok := meta[specKey]
+	if !ok {
+		return spec, fmt.Errorf("no %s in __metadata__", specKey)
+	}
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&spec); err != nil {
+		return spec, fmt.Errorf("%s: %v", specKey, err)
+	}
+	return spec, nil
+}
+
+// read fills the tensor from its header entry and the data section.
+func (t namedTensor) read(header map[string]json.RawMessage, data []byte) error {
+	raw, ok := header[t.name]
+	if !ok {
+		return fmt.Errorf("tensor %q is missing", t.name)
+	}
+	var info tensorInfo
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return fmt.Errorf("tensor %q: %v", t.name, err)
+	}
+	dtype, width, count := "F32", 4, len(t.data)
+	if t.counter != nil {
+		dtype, width, count = "I64", 8, 1
+	}
+	if info.Dtype != dtype {
+		return fmt.Errorf("tensor %q has dtype %s, want %s", t.name, info.Dtype, dtype)
+	}
+	if !sameShape(info.Shape, t.shape) {
+		return fmt.Errorf("tensor %q has shape %v, want %v", t.name, info.Shape, t.shape)
+	}
+	start, end := info.DataOffsets[0], info.DataOffsets[1]
+	if start < 0 || end > len(data) || end-start != count*width {
+		return fmt.Errorf("tensor %q: data offsets [%d, %d] do not fit %d bytes of data for %d values", t.name, start, end, len(data), count)
+	}
+	b := data[start:end]
+	if t.counter != nil {
+		*t.counter = int64(binary.LittleEndian.Uint64(b))
+		return nil
+	}
+	for i := range t.data {
+		t.data[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return nil
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// String describes the network in one line per layer, for logs.
+func (n *Network) String() string {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "inputs %d\n", n.spec.Inputs)
+	for i, l := range n.spec.Layers {
+		b.WriteString(strconv.Itoa(i) + " " + l.Type)
+		switch l.Type {
+		case LayerDense:
+			fmt.Fprintf(&b, " %d %s", l.Units, l.Activation)
+		case LayerActivation:
+			b.WriteString(" " + l.Activation)
+		case LayerDropout:
+			fmt.Fprintf(&b, " %g", l.Rate)
+		}
+		b.WriteByte('\n')
+	}
+	fmt.Fprintf(&b, "params %d", len(n.params))
+	return b.String()
+}

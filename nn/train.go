@@ -1,0 +1,410 @@
+package nn
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+)
+
+// Data is a set of samples: X is Rows×Inputs and Y Rows×Outputs, both row-major. Targets are
+// one-hot (or soft labels) for crossentropy, 0/1 for binary_crossentropy, values otherwise.
+type Data struct {
+	X, Y []float32
+	Rows int
+}
+
+// EarlyStopping stops training when Monitor ("loss", "val_loss", "accuracy" or
+// "val_accuracy"; default val_loss when there is validation data, else loss) has not improved
+// by more than MinDelta for Patience epochs. Patience 0 disables it. With RestoreBest the
+// network ends with the weights of its best epoch.
+type EarlyStopping struct {
+	Monitor     string  `json:"monitor,omitempty"`
+	Patience    int     `json:"patience,omitempty"`
+	MinDelta    float64 `json:"min_delta,omitempty"`
+	RestoreBest bool    `json:"restore_best,omitempty"`
+}
+
+// TrainConfig configures Fit. Zero values take defaults: BatchSize 32; Optimizer.Name "adam".
+//
+// L1 and L2 add L1·Σ|w| and L2·Σw² over dense weights to the objective (their gradients
+// L1·sign(w) and 2·L2·w join the weights' gradients); ClipGrad, if positive, rescales the whole
+// gradient to that global L2 norm when it is longer. HuberDelta (default 1) is the Huber loss's
+// threshold. OnEpoch, if set, is called after every epoch; returning stop ends training
+// (Reason "callback") and an error aborts Fit with that error.
+type TrainConfig struct {
+	Loss          string        `json:"loss"`
+	Optimizer     Optimizer     `json:"optimizer"`
+	Epochs        int           `json:"epochs"`
+	BatchSize     int           `json:"batch_size,omitempty"`
+	Shuffle       bool          `json:"shuffle,omitempty"`
+	L1            float64       `json:"l1,omitempty"`
+	L2            float64       `json:"l2,omitempty"`
+	Schedule      Schedule      `json:"schedule,omitempty"`
+	EarlyStopping EarlyStopping `json:"early_stopping,omitempty"`
+	ClipGrad      float64       `json:"clip_grad,omitempty"`
+	HuberDelta    float64       `json:"huber_delta,omitempty"`
+	Seed          uint64        `json:"seed"`
+
+	OnEpoch func(EpochStats) (stop bool, err error) `json:"-"`
+}
+
+// EpochStats is one epoch's record. Loss is the mean data loss over the epoch's batches, taken
+// in training mode as the epoch went (without the L1/L2 penalty); ValLoss is measured after
+// the epoch in inference mode. Accuracies are fractions (for binary_crossentropy, of output
+// values on the right side of 0.5); they and ValLoss are NaN when they do not apply (a
+// regression loss, no validation data) and are then left out of the JSON form. LR is the
+// learning rate the epoch used.
+type EpochStats struct {
+	Epoch       int     // from 1
+	Loss        float64 // training data loss
+	ValLoss     float64
+	Accuracy    float64
+	ValAccuracy float64
+	LR          float64
+}
+
+// MarshalJSON writes the stats with snake_case keys, leaving out NaN values (JSON has no NaN).
+func (s EpochStats) MarshalJSON() ([]byte, error) {
+	m := map[string]any{"epoch": s.Epoch, "lr": s.LR}
+	put := func(k string, v float64) {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			m[k] = v
+		}
+	}
+	put("loss", s.Loss)
+	put("val_loss", s.ValLoss)
+	put("accuracy", s.Accuracy)
+	put("val_accuracy", s.ValAccuracy)
+	return json.Marshal(m)
+}
+
+// Metric returns the named value ("loss", "val_loss", "accuracy", "val_accuracy", "lr") and
+// whether the name is known.
+func (s EpochStats) Metric(name string) (float64, bool) {
+	switch name {
+	case "loss":
+		return s.Loss, true
+	case "val_loss":
+		return s.ValLoss, true
+	case "accuracy":
+		return s.Accuracy, true
+	case "val_accuracy":
+		return s.ValAccuracy, true
+	case "lr":
+		return s.LR, true
+	}
+	return math.NaN(), false
+}
+
+// Reasons training ends, as History.Reason.
+const (
+	ReasonCompleted     = "completed"      // every epoch ran
+	ReasonEarlyStopping = "early_stopping" // the monitored value stopped improving
+	ReasonCallback      = "callback"       // OnEpoch asked to stop
+	ReasonDiverged      = "diverged"       // the training loss became NaN or infinite
+)
+
+// History is the record of a Fit: one entry per epoch run, the epoch training stopped after,
+// the best epoch by the monitored value, and why training ended.
+type History struct {
+	Epochs       []EpochStats `json:"epochs"`
+	Monitor      string       `json:"monitor"`
+	BestEpoch    int          `json:"best_epoch"`
+	StoppedEpoch int          `json:"stopped_epoch"`
+	Reason       string       `json:"reason"`
+}
+
+// trainer holds everything a training step needs, preallocated.
+type trainer struct {
+	net      *Network
+	loss     lossFunc
+	opt      *optimizer
+	l1, l2   float32
+	clip     float64
+	lr       float32
+	xb, yb   []float32 // the gathered mini-batch
+	grad     []float32 // ∂loss/∂output
+	batch    int
+	shuffled []int
+}
+
+// newTrainer validates cfg against net and allocates the step's buffers.
+func newTrainer(net *Network, cfg TrainConfig) (*trainer, error) {
+	lf, err := newLossFunc(cfg.Loss, net.outputs, net.outAct, cfg.HuberDelta)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Optimizer.Name == "" {
+		cfg.Optimizer.Name = "adam"
+	}
+	o, kind, err := cfg.Optimizer.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.BatchSize == 0 {
+		cfg.BatchSize = 32
+	}
+	switch {
+	case cfg.BatchSize < 0:
+		return nil, fmt.Errorf("batch_size must be positive, got %d", cfg.BatchSize)
+	case !(cfg.L1 >= 0) || !(cfg.L2 >= 0):
+		return nil, fmt.Errorf("regularization l1 and l2 must not be negative, got %g and %g", cfg.L1, cfg.L2)
+	case !(cfg.ClipGrad >= 0):
+		return nil, fmt.Errorf("clip_grad must not be negative, got %g", cfg.ClipGrad)
+	}
+	b := cfg.BatchSize
+	net.reserve(b)
+	return &trainer{
+		net: net, loss: lf, opt: newOptimizer(o, kind, len(net.params)),
+		l1: float32(cfg.L1), l2: float32(cfg.L2), clip: cfg.ClipGrad, lr: float32(o.LR),
+		xb: make([]float32, b*net.spec.Inputs), yb: make([]float32, b*net.outputs),
+		grad: make([]float32, b*net.outputs), batch: b,
+	}, nil
+}
+
+// step trains on the rows samples in t.xb and t.yb and returns their mean loss and the number
+// of correct predictions.
+func (t *trainer) step(rows int) (float64, int) {
+	n := t.net
+	out := n.forward(t.xb, rows, true)
+	loss, correct := t.loss.eval(out, n.logits(rows), t.yb, rows, n.outputs, t.grad)
+	n.backward(t.grad, rows, t.loss.fused)
+	t.regularize()
+	if t.clip > 0 {
+		clipNorm(n.grads, t.clip)
+	}
+	t.opt.step(n.params, n.grads, n.nReg, t.lr)
+	return loss, correct
+}
+
+// regularize adds the L1 and L2 penalties' gradients to the dense weights' gradients.
+func (t *trainer) regularize() {
+	if t.l1 == 0 && t.l2 == 0 {
+		return
+	}
+	w, g := t.net.params[:t.net.nReg], t.net.grads[:t.net.nReg]
+	l1, l2 := t.l1, 2*t.l2
+	for i, v := range w {
+		g[i] += l1*sign(v) + l2*v
+	}
+}
+
+// clipNorm rescales g to L2 norm limit if it is longer.
+func clipNorm(g []float32, limit float64) {
+	var ss float64
+	for _, v := range g {
+		ss += float64(v) * float64(v)
+	}
+	if norm := math.Sqrt(ss); norm > limit {
+		f := float32(limit / norm)
+		for i := range g {
+			g[i] *= f
+		}
+	}
+}
+
+// evaluate returns the mean loss and accuracy of d in inference mode (accuracy NaN for
+// regression losses).
+func (t *trainer) evaluate(d Data) (loss, acc float64) {
+	n := t.net
+	var sum float64
+	var correct int
+	in, out := n.spec.Inputs, n.outputs
+	for r := 0; r < d.Rows; r += t.batch {
+		m := min(t.batch, d.Rows-r)
+		o := n.forward(d.X[r*in:(r+m)*in], m, false)
+		l, c := t.loss.eval(o, n.logits(m), d.Y[r*out:(r+m)*out], m, out, nil)
+		sum += l * float64(m)
+		correct += c
+	}
+	return sum / float64(d.Rows), t.accuracy(correct, d.Rows)
+}
+
+// accuracy turns a count of correct predictions over rows samples into a fraction.
+func (t *trainer) accuracy(correct, rows int) float64 {
+	switch t.loss.kind {
+	case lossCE:
+		return float64(correct) / float64(rows)
+	case lossBCE:
+		return float64(correct) / float64(rows*t.net.outputs)
+	}
+	return math.NaN()
+}
+
+// checkData reports a shape mismatch or a non-finite value, naming the row and column.
+func checkData(what string, d Data, inputs, outputs int) error {
+	if d.Rows < 0 || len(d.X) != d.Rows*inputs {
+		return fmt.Errorf("%s data: X has %d values, want rows×inputs = %d×%d", what, len(d.X), d.Rows, inputs)
+	}
+	if len(d.Y) != d.Rows*outputs {
+		return fmt.Errorf("%s data: Y has %d values, want rows×outputs = %d×%d", what, len(d.Y), d.Rows, outputs)
+	}
+	for _, m := range []struct {
+		name string
+		v    []float32
+		cols int
+	}{{"X", d.X, inputs}, {"Y", d.Y, outputs}} {
+		for i, v := range m.v {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("%s data: %s row %d, column %d: value %v is not finite", what, m.name, i/m.cols+1, i%m.cols+1, v)
+			}
+		}
+	}
+	return nil
+}
+
+// monitorSpec resolves the early-stopping monitor and whether larger is better.
+func monitorSpec(es EarlyStopping, hasVal bool) (string, bool, error) {
+	m := es.Monitor
+	if m == "" {
+		m = "loss"
+		if hasVal {
+			m = "val_loss"
+		}
+	}
+	switch m {
+	case "loss", "val_loss", "accuracy", "val_accuracy":
+	default:
+		return "", false, fmt.Errorf("early_stopping monitor %q is unknown (want loss, val_loss, accuracy or val_accuracy)", m)
+	}
+	if strings.HasPrefix(m, "val_") && !hasVal {
+		return "", false, fmt.Errorf("early_stopping monitors %s but there is no validation data", m)
+	}
+	if es.Patience < 0 || !(es.MinDelta >= 0) {
+		return "", false, fmt.Errorf("early_stopping patience and min_delta must not be negative")
+	}
+	return m, strings.HasSuffix(m, "accuracy"), nil
+}
+
+// Fit trains net on train for cfg.Epochs epochs of mini-batches, evaluating val (which may be
+// empty) after each epoch, and returns the history. Invalid configuration or data returns an
+// error before any training. The same net, data and cfg give a bit-identical history and
+// bit-identical final weights.
+func Fit(net *Network, train, val Data, cfg TrainConfig) (*History, error) {
+	if cfg.Epochs <= 0 {
+		return nil, fmt.Errorf("epochs must be positive, got %d", cfg.Epochs)
+	}
+	if train.Rows == 0 {
+		return nil, fmt.Errorf("train data has no rows")
+	}
+	if err := checkData("train", train, net.spec.Inputs, net.outputs); err != nil {
+		return nil, err
+	}
+	if err := checkData("validation", val, net.spec.Inputs, net.outputs); err != nil {
+		return nil, err
+	}
+	if err := cfg.Schedule.validate(); err != nil {
+		return nil, err
+	}
+	hasVal := val.Rows > 0
+	monitor, maximize, err := monitorSpec(cfg.EarlyStopping, hasVal)
+	if err != nil {
+		return nil, err
+	}
+	t, err := newTrainer(net, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if (monitor == "accuracy" || monitor == "val_accuracy") && !t.loss.kind.classification() {
+		return nil, fmt.Errorf("early_stopping monitors %s but loss %s is not a classification loss", monitor, cfg.Loss)
+	}
+	baseLR := float64(t.lr)
+	shuffleRNG := rand.New(rand.NewPCG(cfg.Seed, shuffleStream))
+	net.dropSrc.Seed(cfg.Seed, dropStream)
+
+	order := make([]int, train.Rows)
+	for i := range order {
+		order[i] = i
+	}
+	h := &History{Monitor: monitor, Reason: ReasonCompleted}
+	best := math.Inf(1)
+	if maximize {
+		best = math.Inf(-1)
+	}
+	var snapshot []float32
+	sinceBest := 0
+	for e := 0; e < cfg.Epochs; e++ {
+		lr := cfg.Schedule.rate(baseLR, e, cfg.Epochs)
+		t.lr = float32(lr)
+		if cfg.Shuffle {
+			shuffleRNG.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		}
+		loss, acc := t.epoch(train, order)
+		st := EpochStats{Epoch: e + 1, Loss: loss, Accuracy: acc, ValLoss: math.NaN(), ValAccuracy: math.NaN(), LR: lr}
+		if hasVal {
+			st.ValLoss, st.ValAccuracy = t.evaluate(val)
+		}
+		h.Epochs = append(h.Epochs, st)
+		h.StoppedEpoch = st.Epoch
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			h.Reason = ReasonDiverged
+			break
+		}
+		v, _ := st.Metric(monitor)
+		improved := v < best-cfg.EarlyStopping.MinDelta
+		if maximize {
+			improved = v > best+cfg.EarlyStopping.MinDelta
+		}
+		if improved || h.BestEpoch == 0 {
+			best, h.BestEpoch, sinceBest = v, st.Epoch, 0
+			if cfg.EarlyStopping.RestoreBest {
+				snapshot = net.snapshot(snapshot)
+			}
+		} else {
+			sinceBest++
+		}
+		if cfg.OnEpoch != nil {
+			stop, err := cfg.OnEpoch(st)
+			if err != nil {
+				return h, err
+			}
+			if stop {
+				h.Reason = ReasonCallback
+				break
+			}
+		}
+		if cfg.EarlyStopping.Patience > 0 && sinceBest >= cfg.EarlyStopping.Patience {
+			h.Reason = ReasonEarlyStopping
+			break
+		}
+	}
+	if cfg.EarlyStopping.RestoreBest && snapshot != nil && h.BestEpoch != h.StoppedEpoch {
+		net.restore(snapshot)
+	}
+	return h, nil
+}
+
+// epoch runs one pass over d in the given sample order and returns the mean training loss and
+// accuracy.
+func (t *trainer) epoch(d Data, order []int) (float64, float64) {
+	in, out := t.net.spec.Inputs, t.net.outputs
+	var sum float64
+	var correct int
+	for start := 0; start < d.Rows; start += t.batch {
+		rows := min(t.batch, d.Rows-start)
+		for r, idx := range order[start : start+rows] {
+			copy(t.xb[r*in:(r+1)*in], d.X[idx*in:(idx+1)*in])
+			copy(t.yb[r*out:(r+1)*out], d.Y[idx*out:(idx+1)*out])
+		}
+		l, c := t.step(rows)
+		sum += l * float64(rows)
+		correct += c
+	}
+	return sum / float64(d.Rows), t.accuracy(correct, d.Rows)
+}
+
+// snapshot copies the trainable parameters and running statistics into dst (grown as needed).
+func (n *Network) snapshot(dst []float32) []float32 {
+	dst = grow(dst, len(n.params)+len(n.state))
+	copy(dst, n.params)
+	copy(dst[len(n.params):], n.state)
+	return dst
+}
+
+// restore is the inverse of snapshot.
+func (n *Network) restore(src []float32) {
+	copy(n.params, src)
+	copy(n.state, src[len(n.params):])
+}

@@ -1,0 +1,184 @@
+package nn
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// noisyData is a small classification set with random labels: a network can fit the train part
+// but the validation loss soon rises, which early stopping must catch.
+func noisyData(seed uint64, rows, inputs, classes int) Data {
+	rng := rand.New(rand.NewPCG(seed, 5))
+	d := Data{Rows: rows, X: randSlice(rng, rows*inputs, -1, 1), Y: make([]float32, rows*classes)}
+	for r := 0; r < rows; r++ {
+		d.Y[r*classes+rng.IntN(classes)] = 1
+	}
+	return d
+}
+
+func paramBits(n *Network) []uint32 {
+	b := make([]uint32, 0, len(n.params)+len(n.state))
+	for _, v := range append(append([]float32(nil), n.params...), n.state...) {
+		b = append(b, math.Float32bits(v))
+	}
+	return b
+}
+
+func TestFitDeterministic(t *testing.T) {
+	spec := Spec{Inputs: 6, Seed: 9, Layers: []LayerSpec{
+		{Type: "dense", Units: 16, Activation: "relu"},
+		{Type: "batchnorm"},
+		{Type: "dropout", Rate: 0.3},
+		{Type: "dense", Units: 3, Activation: "softmax"},
+	}}
+	train, val := noisyData(1, 90, 6, 3), noisyData(2, 30, 6, 3)
+	cfg := TrainConfig{Loss: LossCrossEntropy, Optimizer: Optimizer{Name: "adamw", WeightDecay: 0.01},
+		Epochs: 5, BatchSize: 16, Shuffle: true, L1: 1e-4, ClipGrad: 1, Seed: 11,
+		Schedule: Schedule{Kind: "cosine"}}
+	run := func(seed uint64) ([]EpochStats, []uint32) {
+		net := mustNew(t, spec)
+		c := cfg
+		c.Seed = seed
+		h, err := Fit(net, train, val, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.Epochs, paramBits(net)
+	}
+	h1, w1 := run(11)
+	h2, w2 := run(11)
+	for i := range h1 {
+		if h1[i] != h2[i] && !(math.IsNaN(h1[i].Loss) && math.IsNaN(h2[i].Loss)) {
+			t.Fatalf("epoch %d differs: %+v vs %+v", i+1, h1[i], h2[i])
+		}
+	}
+	for i := range w1 {
+		if w1[i] != w2[i] {
+			t.Fatalf("weight %d differs between identical runs", i)
+		}
+	}
+	if _, w3 := run(12); equalBits(w1, w3) {
+		t.Error("a different training seed gave identical weights (shuffle/dropout ignore the seed?)")
+	}
+}
+
+func equalBits(a, b []uint32) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestEarlyStoppingRestoresBest(t *testing.T) {
+	net := mustNew(t, mlp(8, []int{64}, 4, "softmax", 1))
+	train, val := noisyData(3, 64, 8, 4), noisyData(4, 64, 8, 4)
+	var seen []EpochStats
+	h, err := Fit(net, train, val, TrainConfig{
+		Loss: LossCrossEntropy, Optimizer: Optimizer{Name: "adam", LR: 0.01}, Epochs: 200, BatchSize: 16,
+		Shuffle: true, EarlyStopping: EarlyStopping{Patience: 3, RestoreBest: true},
+		OnEpoch: func(s EpochStats) (bool, error) { seen = append(seen, s); return false, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Reason != ReasonEarlyStopping || h.Monitor != "val_loss" {
+		t.Fatalf("reason %q monitor %q, want early_stopping on val_loss", h.Reason, h.Monitor)
+	}
+	if h.StoppedEpoch != h.BestEpoch+3 || len(h.Epochs) != h.StoppedEpoch || len(seen) != len(h.Epochs) {
+		t.Errorf("stopped %d, best %d, %d epochs, %d callbacks", h.StoppedEpoch, h.BestEpoch, len(h.Epochs), len(seen))
+	}
+	for _, s := range h.Epochs {
+		if s.ValLoss < h.Epochs[h.BestEpoch-1].ValLoss {
+			t.Errorf("epoch %d has a lower val_loss than the best epoch %d", s.Epoch, h.BestEpoch)
+		}
+	}
+	tr, _ := newTrainer(net, TrainConfig{Loss: LossCrossEntropy, BatchSize: 16})
+	if got, _ := tr.evaluate(val); got != h.Epochs[h.BestEpoch-1].ValLoss {
+		t.Errorf("restored network's val_loss %v, want the best epoch's %v", got, h.Epochs[h.BestEpoch-1].ValLoss)
+	}
+}
+
+func TestCallbackStopsAndFails(t *testing.T) {
+	data := noisyData(5, 20, 3, 2)
+	cfg := TrainConfig{Loss: LossCrossEntropy, Epochs: 50}
+	cfg.OnEpoch = func(s EpochStats) (bool, error) { return s.Epoch == 3, nil }
+	h, err := Fit(mustNew(t, mlp(3, []int{4}, 2, "softmax", 1)), data, Data{}, cfg)
+	if err != nil || h.Reason != ReasonCallback || len(h.Epochs) != 3 {
+		t.Fatalf("err %v reason %q epochs %d, want callback stop after 3", err, h.Reason, len(h.Epochs))
+	}
+	if !math.IsNaN(h.Epochs[0].ValLoss) || math.IsNaN(h.Epochs[0].Accuracy) {
+		t.Errorf("without validation data: %+v", h.Epochs[0])
+	}
+	boom := errors.New("boom")
+	cfg.OnEpoch = func(EpochStats) (bool, error) { return false, boom }
+	if _, err := Fit(mustNew(t, mlp(3, []int{4}, 2, "softmax", 1)), data, Data{}, cfg); !errors.Is(err, boom) {
+		t.Errorf("callback error not returned: %v", err)
+	}
+}
+
+func TestHistoryJSON(t *testing.T) {
+	b, err := json.Marshal(EpochStats{Epoch: 2, Loss: 0.5, ValLoss: math.NaN(), Accuracy: math.NaN(), ValAccuracy: math.NaN(), LR: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != `{"epoch":2,"loss":0.5,"lr":0.1}` {
+		t.Errorf("JSON %s", b)
+	}
+}
+
+func TestRegressionLearns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	const rows = 200
+	d := Data{Rows: rows, X: randSlice(rng, rows*2, -1, 1), Y: make([]float32, rows)}
+	for r := range rows {
+		d.Y[r] = 2*d.X[2*r] - d.X[2*r+1] + 0.5
+	}
+	for _, loss := range []string{LossMSE, LossMAE, LossHuber} {
+		net := mustNew(t, Spec{Inputs: 2, Layers: []LayerSpec{{Type: "dense", Units: 1}}})
+		h, err := Fit(net, d, Data{}, TrainConfig{Loss: loss, Optimizer: Optimizer{Name: "adam", LR: 0.05}, Epochs: 100, Shuffle: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := h.Epochs[len(h.Epochs)-1]
+		if last.Loss > 0.02 || !math.IsNaN(last.Accuracy) {
+			t.Errorf("%s: final loss %v (accuracy %v), want < 0.02 and NaN", loss, last.Loss, last.Accuracy)
+		}
+	}
+}
+
+func TestFitErrors(t *testing.T) {
+	net := mustNew(t, mlp(2, []int{3}, 2, "softmax", 1))
+	good := Data{Rows: 2, X: []float32{1, 2, 3, 4}, Y: []float32{1, 0, 0, 1}}
+	nan := Data{Rows: 2, X: []float32{1, 2, 3, float32(math.NaN())}, Y: good.Y}
+	cases := []struct {
+		train, val Data
+		cfg        TrainConfig
+		want       string
+	}{
+		{good, Data{}, TrainConfig{Loss: "hinge", Epochs: 1}, `unknown loss "hinge"`},
+		{good, Data{}, TrainConfig{Loss: "crossentropy"}, "epochs must be positive"},
+		{Data{Rows: 2, X: []float32{1}, Y: good.Y}, Data{}, TrainConfig{Loss: "crossentropy", Epochs: 1}, "train data: X has 1 values, want rows×inputs = 2×2"},
+		{nan, Data{}, TrainConfig{Loss: "crossentropy", Epochs: 1}, "train data: X row 2, column 2: value NaN is not finite"},
+		{good, Data{}, TrainConfig{Loss: "crossentropy", Epochs: 1, EarlyStopping: EarlyStopping{Monitor: "val_loss", Patience: 2}}, "no validation data"},
+		{good, good, TrainConfig{Loss: "mse", Epochs: 1, EarlyStopping: EarlyStopping{Monitor: "val_accuracy", Patience: 2}}, "not a classification loss"},
+		{good, Data{}, TrainConfig{Loss: "crossentropy", Epochs: 1, Optimizer: Optimizer{Name: "adagrad"}}, `unknown optimizer "adagrad"`},
+		{good, Data{}, TrainConfig{Loss: "crossentropy", Epochs: 1, BatchSize: -1}, "batch_size must be positive"},
+		{good, Data{}, TrainConfig{Loss: "crossentropy", Epochs: 1, Schedule: Schedule{Kind: "step"}}, "every must be positive"},
+	}
+	for _, c := range cases {
+		_, err := Fit(net, c.train, c.val, c.cfg)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want it to contain %q", err, c.want)
+		}
+	}
+	one := mustNew(t, mlp(2, []int{3}, 1, "sigmoid", 1))
+	if _, err := Fit(one, Data{Rows: 1, X: []float32{1, 2}, Y: []float32{1}}, Data{}, TrainConfig{Loss: "crossentropy", Epochs: 1}); err == nil || !strings.Contains(err.Error(), "use binary_crossentropy") {
+		t.Errorf("crossentropy on one output: %v", err)
+	}
+}
