@@ -35,6 +35,9 @@ type CSVOptions struct {
 var MissingMarkers = []string{"", "na", "n/a", "nan", "null", "?"}
 
 func isMissing(s string) bool {
+	if len(s) > 0 && (s[0] >= '0' && s[0] <= '9' || s[0] == '-' || s[0] == '.') {
+		return false // the common case, a number: no marker starts so
+	}
 	s = strings.TrimSpace(s)
 	if len(s) > 4 {
 		return false
@@ -52,8 +55,8 @@ func isMissing(s string) bool {
 // or LF line ends, a leading UTF-8 BOM ignored) into a Frame with every row
 // in the Train split.
 //
-// A column is numeric when every non-missing cell parses as a number, else
-// categorical. A column whose cells are almost all numbers (at least
+// A column is numeric when every non-missing cell parses as a finite
+// number, else categorical. A column whose cells are almost all numbers (at least
 // mixedMinNumbers numbers and under 5% other text) is taken to hold a typo
 // and is an error naming the first bad cell; list it in
 // CSVOptions.Categorical to keep it as text. Every failure about the data is
@@ -141,6 +144,11 @@ func readRaw(path string, data []byte, delim rune) (*rawTable, error) {
 		return nil, err
 	}
 	t := &rawTable{header: header, cells: make([][]string, len(header))}
+	guess := bytes.Count(data, []byte{'\n'})
+	for j := range t.cells {
+		t.cells[j] = make([]string, 0, guess)
+	}
+	t.lines = make([]int, 0, guess)
 	for {
 		rec, err := r.Read()
 		if err != nil {
@@ -244,7 +252,8 @@ func buildColumn(path, name string, cells []string, lines []int, forceText bool)
 			continue
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil {
+		if err != nil || math.IsInf(v, 0) {
+			// Infinities are refused like text: no statistic survives them.
 			bad++
 			if firstBad < 0 {
 				firstBad = i

@@ -198,3 +198,13 @@ func TestMixedColumnIsCategorical(t *testing.T) {
 		t.Fatalf("size %+v", c)
 	}
 }
+
+func TestReadCSVInfinityIsNotANumber(t *testing.T) {
+	f, err := ReadCSV(writeFile(t, "i.csv", "a,y\n1,0\ninf,1\n"), CSVOptions{Target: "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Column("a").Kind != Categorical {
+		t.Fatalf("a column with inf is %v", f.Column("a").Kind)
+	}
+}

@@ -215,6 +215,34 @@ func (f *Frame) classIndex() map[string]int {
 	return m
 }
 
+// labeler returns a function giving the class index of row i (-1 when the
+// label is missing or unknown). A numeric target is looked up by value, so
+// that no row is formatted as text.
+func (f *Frame) labeler() func(i int) int {
+	t := f.TargetColumn()
+	if t.Kind == Categorical {
+		idx := f.classIndex()
+		return func(i int) int {
+			if k, ok := idx[t.Str[i]]; ok {
+				return k
+			}
+			return -1
+		}
+	}
+	idx := make(map[float64]int, len(f.ClassLabels))
+	for k, l := range f.ClassLabels {
+		if v, err := strconv.ParseFloat(l, 64); err == nil {
+			idx[v] = k
+		}
+	}
+	return func(i int) int {
+		if k, ok := idx[t.Num[i]]; ok {
+			return k
+		}
+		return -1
+	}
+}
+
 // ClassCounts returns the number of rows of each class in split s.
 func (f *Frame) ClassCounts(s Split) []int {
 	counts := make([]int, len(f.ClassLabels))
@@ -232,33 +260,22 @@ func (f *Frame) Labels(s Split) []int {
 	if f.Task != Classification {
 		return nil
 	}
-	idx := f.classIndex()
-	t := f.TargetColumn()
+	label := f.labeler()
 	out := make([]int, 0, f.Count(s))
 	for i, tag := range f.Splits {
-		if tag != s {
-			continue
+		if tag == s {
+			out = append(out, label(i))
 		}
-		k, ok := idx[t.Text(i)]
-		if !ok {
-			k = -1
-		}
-		out = append(out, k)
 	}
 	return out
 }
 
 // rowLabels returns the class index of every row (-1 when missing).
 func (f *Frame) rowLabels() []int {
-	idx := f.classIndex()
-	t := f.TargetColumn()
+	label := f.labeler()
 	out := make([]int, f.Rows())
 	for i := range out {
-		k, ok := idx[t.Text(i)]
-		if !ok {
-			k = -1
-		}
-		out[i] = k
+		out[i] = label(i)
 	}
 	return out
 }

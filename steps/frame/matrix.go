@@ -93,10 +93,10 @@ func (f *Frame) targets(idx []int, s Split) ([]float32, error) {
 		}
 		return Y, nil
 	}
-	classes := f.classIndex()
+	label := f.labeler()
 	for r, i := range idx {
-		k, ok := classes[t.Text(i)]
-		if !ok {
+		k := label(i)
+		if k < 0 {
 			return nil, fmt.Errorf("target %q: row %d of the %s split has label %q, which is not one of the classes %v", t.Name, r+1, s, t.Text(i), f.ClassLabels)
 		}
 		if out == 1 {

@@ -238,7 +238,7 @@ func (s Filter) Apply(f *Frame) error {
 
 // Derive adds (or replaces) Column with the value of Expr on each row. A
 // number or bool result (true = 1) makes a numeric column, a string one a
-// categorical column, nil a missing value.
+// categorical column; nil and infinities (division by zero) are missing.
 type Derive struct {
 	Column string
 	Expr   string
@@ -285,6 +285,9 @@ func (f *Frame) derive(name, src string) error {
 		if strs != nil && v != nil {
 			return mixedResult(src, i)
 		}
+		if math.IsInf(x, 0) {
+			x = math.NaN() // a division by zero is a missing value, not a number to scale
+		}
 		nums[i] = x
 	}
 	col := &Column{Name: name, Kind: Numeric, Num: nums}
@@ -297,6 +300,10 @@ func (f *Frame) derive(name, src string) error {
 	}
 	// New columns go before the target so that a target-last layout stays.
 	at := f.columnIndex(f.Target)
+	if at < 0 { // replaying on data without a target
+		f.Columns = append(f.Columns, col)
+		return nil
+	}
 	f.Columns = append(f.Columns[:at], append([]*Column{col}, f.Columns[at:]...)...)
 	return nil
 }

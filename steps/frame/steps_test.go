@@ -376,3 +376,26 @@ func TestReplayMatchesFit(t *testing.T) {
 		t.Fatalf("a %v", nums(f, "a"))
 	}
 }
+
+func TestDeriveDivisionByZeroIsMissing(t *testing.T) {
+	f := mk(t, "a,b,y\n1,0,0\n4,2,1\n", "y")
+	apply(t, f, Derive{Column: "r", Expr: "a / b"})
+	if !nearAll(nums(f, "r"), []float64{math.NaN(), 2}) {
+		t.Fatalf("r = %v", nums(f, "r"))
+	}
+}
+
+func TestReplayWithoutTarget(t *testing.T) {
+	f := mk(t, "a,y\n1,0\n3,1\n", "y")
+	apply(t, f, Derive{Column: "d", Expr: "a + 1"}, Normalize{Method: "minmax"})
+	g := &Frame{Columns: []*Column{{Name: "a", Kind: Numeric, Num: []float64{2}}}, Splits: []Split{Train}}
+	if err := Replay(g, f.Transforms); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(g.Names(), []string{"a", "d"}) || !nearAll(nums(g, "a"), []float64{0.5}) || !nearAll(nums(g, "d"), []float64{0.5}) {
+		t.Fatalf("names %v a %v d %v", g.Names(), nums(g, "a"), nums(g, "d"))
+	}
+	if err := Replay(g, []Transform{{Op: "normalize", Column: "zz", Scale: 1}}); err == nil {
+		t.Fatal("unknown column: no error")
+	}
+}
