@@ -152,7 +152,7 @@ func (c *Cache) Put(e *Entry) error {
 	if err != nil {
 		return err
 	}
-	return c.writeAtomic(c.actionPath(e.Action), bytes.NewReader(b), 0o644)
+	return c.writeAtomic(c.actionPath(e.Action), bytes.NewReader(b), 0o644, true)
 }
 
 // Store copies the file at path into the object store and returns its reference under the
@@ -172,29 +172,29 @@ func (c *Cache) Store(path, ref string) (FileRef, error) {
 		return FileRef{}, err
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	defer tmp.Close()
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(tmp, h), f)
-	if err == nil {
-		err = tmp.Close()
-	} else {
-		tmp.Close()
-	}
 	if err != nil {
 		return FileRef{}, err
 	}
 	d := Digest(hex.EncodeToString(h.Sum(nil)))
 	dst := c.ObjectPath(d)
 	// An object already there is kept, unless a damaged copy is.
-	if fi, err := os.Stat(dst); err != nil || fi.Size() != n {
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return FileRef{}, err
-		}
-		if err := os.Chmod(tmp.Name(), 0o444); err != nil {
-			return FileRef{}, err
-		}
-		if err := os.Rename(tmp.Name(), dst); err != nil {
-			return FileRef{}, err
-		}
+	if have, err := os.Stat(dst); err == nil && have.Size() == n {
+		return FileRef{Path: ref, Digest: d, Size: n, Mode: fi.Mode().Perm()}, nil
+	}
+	if err := tmp.Sync(); err != nil {
+		return FileRef{}, err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return FileRef{}, err
+	}
+	if err := os.Chmod(tmp.Name(), 0o444); err != nil {
+		return FileRef{}, err
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return FileRef{}, err
 	}
 	return FileRef{Path: ref, Digest: d, Size: n, Mode: fi.Mode().Perm()}, nil
 }
@@ -209,27 +209,31 @@ func (c *Cache) Restore(ref FileRef, path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return c.writeAtomic(path, src, ref.Mode|0o200)
+	return c.writeAtomic(path, src, ref.Mode|0o200, false)
 }
 
 // writeAtomic writes r to a temporary file beside path and renames it into place.
-func (c *Cache) writeAtomic(path string, r io.Reader, mode fs.FileMode) error {
+func (c *Cache) writeAtomic(path string, r io.Reader, mode fs.FileMode, durable bool) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, r, mode)
+	return writeFileAtomic(path, r, mode, durable)
 }
 
-// WriteFileAtomic writes r to a temporary file in path's folder, syncs it and renames it to
-// path, so that readers see the old content or the new, never a part.
-func WriteFileAtomic(path string, r io.Reader, mode fs.FileMode) error {
+// writeFileAtomic writes r to a temporary file in path's folder and renames it to path, so
+// that readers see the old content or the new, never a part. A durable write is synced to
+// disk before the rename, so that not even a power cut leaves a file of the right name and
+// size with the wrong content; cache entries and objects are written so, while the
+// bookkeeping files that a no-op run rewrites (the file-digest memo, the run record) are
+// not: damage to them costs a rehash or a lost record, never a wrong result.
+func writeFileAtomic(path string, r io.Reader, mode fs.FileMode, durable bool) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
 	_, err = io.Copy(tmp, r)
-	if err == nil {
+	if err == nil && durable {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {

@@ -26,10 +26,10 @@ func (r *failingReader) Read(p []byte) (int, error) {
 func TestInterruptedWriteLeavesOldContent(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "entry")
-	if err := WriteFileAtomic(path, strings.NewReader("old"), 0o644); err != nil {
+	if err := writeFileAtomic(path, strings.NewReader("old"), 0o644, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFileAtomic(path, &failingReader{n: 1 << 20}, 0o644); err == nil {
+	if err := writeFileAtomic(path, &failingReader{n: 1 << 20}, 0o644, true); err == nil {
 		t.Fatal("a failing write reported success")
 	}
 	b, err := os.ReadFile(path)

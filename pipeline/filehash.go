@@ -122,7 +122,7 @@ func (h *fileHasher) save() error {
 		return err
 	}
 	h.dirty = false
-	return WriteFileAtomic(h.path, bytes.NewReader(b), 0o644)
+	return writeFileAtomic(h.path, bytes.NewReader(b), 0o644, false)
 }
 
 func hashFile(path string) (Digest, error) {

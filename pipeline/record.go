@@ -86,7 +86,7 @@ func (w *Workspace) saveRecord(rep *Report) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, bytes.NewReader(b), 0o644)
+	return writeFileAtomic(path, bytes.NewReader(b), 0o644, false)
 }
 
 // LastRun reads the saved summary of the last run of the manifest at manifestPath.
