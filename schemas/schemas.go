@@ -36,9 +36,18 @@ type Violation struct {
 var compiled struct {
 	once   sync.Once
 	schema *jsonschema.Schema
+	kinds  map[string]*jsonschema.Schema // $defs/<kind>: the `with` of each stage kind
 	byURL  map[string]*jsonschema.Schema
 	err    error
 }
+
+// Kinds are the stage kinds whose `with` the schema describes, each in $defs under its name.
+var Kinds = []string{"dataset", "preprocess", "model", "train", "evaluate", "tune", "shell"}
+
+// Warm starts compiling the schema in the background (about 10 ms, most of it the library
+// checking the schema against the 2020-12 metaschema), so that it overlaps with reading the
+// manifest and a later Validate finds it ready.
+func Warm() { go Schema() }
 
 // Schema returns the compiled schema.
 func Schema() (*jsonschema.Schema, error) {
@@ -54,9 +63,19 @@ func Schema() (*jsonschema.Schema, error) {
 			return
 		}
 		compiled.schema, compiled.err = c.Compile(URL)
-		if compiled.err == nil {
-			compiled.byURL = map[string]*jsonschema.Schema{}
-			index(compiled.schema, compiled.byURL)
+		if compiled.err != nil {
+			return
+		}
+		compiled.byURL = map[string]*jsonschema.Schema{}
+		index(compiled.schema, compiled.byURL)
+		compiled.kinds = map[string]*jsonschema.Schema{}
+		// Taken from the compiled whole rather than compiled as fragments: the library checks
+		// each compiled fragment against the metaschema again, which tripled the start-up cost.
+		for _, k := range Kinds {
+			if compiled.kinds[k] = compiled.byURL[URL+"#/$defs/"+k]; compiled.kinds[k] == nil {
+				compiled.err = fmt.Errorf("pipeline.schema.json: no $defs/%s", k)
+				return
+			}
 		}
 	})
 	return compiled.schema, compiled.err
@@ -92,17 +111,35 @@ func Validate(doc any) ([]Violation, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = sch.Validate(doc)
+	return violations(sch.Validate(doc)), nil
+}
+
+// ValidateWith checks the settings of one stage of the given kind against $defs/<kind>: the
+// same rules as Validate applies to stages.NAME.with, at a fraction of the cost, since the
+// if/then dispatch on uses is skipped. Paths are relative to the settings.
+func ValidateWith(kind string, with map[string]any) ([]Violation, error) {
+	if _, err := Schema(); err != nil {
+		return nil, err
+	}
+	sch := compiled.kinds[kind]
+	if sch == nil {
+		return nil, fmt.Errorf("no schema for stage kind %q", kind)
+	}
+	return violations(sch.Validate(with)), nil
+}
+
+// violations explains a validation error.
+func violations(err error) []Violation {
 	if err == nil {
-		return nil, nil
+		return nil
 	}
 	ve, ok := err.(*jsonschema.ValidationError)
 	if !ok {
-		return []Violation{{Msg: err.Error()}}, nil
+		return []Violation{{Msg: err.Error()}}
 	}
 	vs := dedupe(explain(ve))
 	sort.SliceStable(vs, func(i, j int) bool { return lessPath(vs[i].Path, vs[j].Path) })
-	return vs, nil
+	return vs
 }
 
 var printer = message.NewPrinter(language.English)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/loom-ml/loom/schemas"
 	"gopkg.in/yaml.v3"
 )
 
@@ -80,6 +81,7 @@ func Load(path string, opt Options) (*Manifest, error) {
 
 // Parse parses a manifest's source; path names it in errors and fixes its workspace folder.
 func Parse(path string, src []byte, opt Options) (*Manifest, error) {
+	schemas.Warm()
 	dir, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
 		return nil, err

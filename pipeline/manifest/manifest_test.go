@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loom-ml/loom/schemas"
 	"gopkg.in/yaml.v3"
 )
 
@@ -78,7 +79,7 @@ func TestBrokenManifests(t *testing.T) {
 		{"schema unknown option", head + "  t:\n    uses: train\n    with:\n      epoch: 3\n", "11:7", `stages.t.with.epoch: unknown option "epoch" (did you mean "epochs"?)`},
 		{"schema type after interpolation", head + "  t:\n    uses: train\n    with:\n      epochs: ${params.name}\n", "11:15", "stages.t.with.epochs: must be an integer, not a string"},
 		{"schema layer", head + "  m:\n    uses: model\n    with:\n      layers:\n        - dense: {units: 3}\n        - dense: {units: 0}\n", "13:26", "stages.m.with.layers[1].dense.units: must be >= 1, not 0"},
-		{"schema missing with", head + "  s:\n    uses: shell\n", "8:3", `stages.s: missing "with"`},
+		{"schema missing with", head + "  s:\n    uses: shell\n", "8:3", `stages.s.with: missing "run"`},
 		{"schema one key per step", head + "  p:\n    uses: preprocess\n    with:\n      steps:\n        - drop_missing: true\n          normalize: zscore\n", "12:11", "must have exactly one key, found 2"},
 		{"non-scalar key", head + "  a:\n    uses: shell\n    with: {run: x}\n    ? [k]\n    : 1\n", "11:7", "mapping key must be a plain value"},
 	}
@@ -121,8 +122,13 @@ func TestFullExampleAndExamplesValidate(t *testing.T) {
 	files, _ := filepath.Glob("../../examples/*/pipeline.yaml")
 	files = append(files, "testdata/full.yaml")
 	for _, f := range files {
-		if _, err := Load(f, Options{}); err != nil {
+		m, err := Load(f, Options{})
+		if err != nil {
 			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if err := m.ValidateSchema(); err != nil {
+			t.Errorf("%s: whole schema: %v", f, err)
 		}
 	}
 }
@@ -525,5 +531,34 @@ func TestBillionLaughs(t *testing.T) {
 	_, err := Parse("p.yaml", []byte(src), Options{})
 	if err == nil || !strings.Contains(err.Error(), "too large") {
 		t.Errorf("want a size error, got %v", err)
+	}
+}
+
+// TestWholeSchemaAgrees checks that the whole schema (the if/then dispatch on uses that editors
+// and ValidateSchema use) rejects what Load's per-kind check rejects.
+func TestWholeSchemaAgrees(t *testing.T) {
+	bad := map[string]string{
+		"enum":          "  t:\n    uses: train\n    with:\n      optimizer: {name: adamm}\n",
+		"unknown":       "  t:\n    uses: evaluate\n    with:\n      metric: [f1]\n",
+		"layer":         "  m:\n    uses: model\n    with:\n      layers: [{dense: {units: 0}}]\n",
+		"missing with":  "  s:\n    uses: shell\n",
+		"two keys":      "  p:\n    uses: preprocess\n    with:\n      steps: [{drop_missing: true, filter: x}]\n",
+		"tune space":    "  t:\n    uses: tune\n    with: {target: a, space: {params.x: {normal: [0, 1]}}}\n",
+		"dataset":       "  d:\n    uses: dataset\n    with: {path: a.csv}\n",
+		"generate kind": "  d:\n    uses: dataset\n    with: {generate: {kind: swirl}}\n",
+	}
+	for name, stage := range bad {
+		src := head + stage
+		if _, err := Parse("p.yaml", []byte(src), Options{}); err == nil {
+			t.Errorf("%s: Parse accepted it", name)
+		}
+		root, err := parseYAML("p.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs, err := schemas.Validate(plain(root))
+		if err != nil || len(vs) == 0 {
+			t.Errorf("%s: the whole schema accepted it (%v)", name, err)
+		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 // maxNodes bounds the size of a document after aliases are expanded, so that a few lines of
 // nested aliases ("billion laughs") cannot exhaust memory.
-const maxNodes = 1 << 20
+const maxNodes = 1 << 18
 
 // maxDepth bounds nesting, which recursive aliases could otherwise make as deep as maxNodes.
 const maxDepth = 200

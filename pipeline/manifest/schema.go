@@ -7,19 +7,44 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// validateSchema checks the resolved manifest against schemas/pipeline.schema.json and positions
-// each violation at the text it came from.
+// validateSchema checks each stage's resolved settings against its kind's part of
+// schemas/pipeline.schema.json ($defs/KIND) and positions each violation at the text it came
+// from. The rest of the schema (top level, stage keys, names) is what readTop checks by hand,
+// with better messages; ValidateSchema runs the whole schema.
 func (m *Manifest) validateSchema() error {
+	var list ErrorList
+	for _, name := range m.Order {
+		st := m.Stages[name]
+		vs, err := schemas.ValidateWith(st.Uses, st.Settings)
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			list = append(list, m.violation(append([]string{"stages", name, "with"}, v.Path...), v))
+		}
+	}
+	return finish(list)
+}
+
+// ValidateSchema checks the whole resolved manifest, with each stage's settings after
+// interpolation, against schemas/pipeline.schema.json, as `loom validate` promises. Load has
+// already applied the same rules, so this finds nothing new in a loaded manifest; it exists so
+// that the schema file itself is proven against real manifests.
+func (m *Manifest) ValidateSchema() error {
 	vs, err := schemas.Validate(m.document())
 	if err != nil {
 		return err
 	}
 	var list ErrorList
 	for _, v := range vs {
-		pos, path := m.locate(v.Path, v.Key)
-		list = append(list, &Error{Pos: pos, Msg: path + ": " + v.Msg})
+		list = append(list, m.violation(v.Path, v))
 	}
 	return finish(list)
+}
+
+func (m *Manifest) violation(path []string, v schemas.Violation) *Error {
+	pos, where := m.locate(path, v.Key)
+	return &Error{Pos: pos, Msg: where + ": " + v.Msg}
 }
 
 // document is the manifest as plain values, with each stage's settings after interpolation.
