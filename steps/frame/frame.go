@@ -3,11 +3,25 @@
 // manifest to it, and turns it into the float32 matrices that training reads.
 //
 // A Frame holds named columns, each numeric ([]float64, NaN = missing) or
-// categorical ([]string, "" = missing), one of which is the target. Every row
-// carries a split tag (Train, Val or Test); every row is Train until a Split
-// step runs. Statistics of the fitted steps (Impute, Normalize, Outliers,
-// Encode) come from the Train rows only and are recorded in
-// Frame.Transforms so that Replay can apply them to new data.
+// categorical ([]string, "" = missing), one of which is the target. Cells
+// equal to one of MissingMarkers (empty, NA, N/A, NaN, null, ?) are missing.
+// Every row carries a split tag (Train, Val or Test); every row is Train
+// until a SplitData step runs.
+//
+// The rules the steps share:
+//   - Fitted statistics (Impute, Normalize, Outliers, Encode levels) come
+//     from the Train rows only and are applied to every row; Impute,
+//     Normalize and Encode record theirs in Frame.Transforms, which Replay
+//     applies to new data.
+//   - Outliers removes Train rows only and Augment adds Train rows only, so
+//     Val and Test stay the data as it came.
+//   - Filter and DropMissing clean every split.
+//   - Expressions (Filter, Derive) are expr-lang expressions in which every
+//     column is a variable; a name that is not an identifier is reached
+//     through the map RowVar: row["od280/od315"].
+//   - Randomness (SplitData, Augment, Generate) comes from a PCG generator
+//     seeded by the step, so equal inputs and seeds give equal frames, and
+//     WriteTo gives equal bytes.
 package frame
 
 import (
@@ -28,6 +42,7 @@ const (
 	Categorical
 )
 
+// String returns "numeric" or "categorical".
 func (k Kind) String() string {
 	if k == Categorical {
 		return "categorical"
@@ -370,8 +385,11 @@ type byNumber struct {
 	v []float64
 }
 
-func (b byNumber) Len() int           { return len(b.s) }
-func (b byNumber) Less(i, j int) bool { return b.v[i] < b.v[j] }
+func (b byNumber) Len() int { return len(b.s) }
+func (b byNumber) Less(i, j int) bool {
+	// Ties ("1" and "1.0") fall back to the text, so input order never matters.
+	return b.v[i] < b.v[j] || b.v[i] == b.v[j] && b.s[i] < b.s[j]
+}
 func (b byNumber) Swap(i, j int) {
 	b.s[i], b.s[j] = b.s[j], b.s[i]
 	b.v[i], b.v[j] = b.v[j], b.v[i]

@@ -22,6 +22,7 @@ const (
 	frameMagic   = "LOOMFRM\x00"
 	frameVersion = 1
 	maxHeader    = 1 << 30
+	maxRows      = 1 << 31 // a damaged header must not ask for terabytes
 )
 
 type fileHeader struct {
@@ -140,8 +141,8 @@ func ReadFrame(r io.Reader) (*Frame, error) {
 	if err := json.Unmarshal(js, &h); err != nil {
 		return nil, fmt.Errorf("read frame header: %w", err)
 	}
-	if h.Rows < 0 {
-		return nil, errors.New("read frame: negative row count")
+	if h.Rows < 0 || h.Rows > maxRows {
+		return nil, fmt.Errorf("read frame: row count %d is out of range", h.Rows)
 	}
 	return readBody(r, &h)
 }

@@ -201,14 +201,14 @@ func TestOutliers(t *testing.T) {
 	if f.Rows() != 10 || nums(f, "a")[9] != 100 || f.Splits[9] != Val {
 		t.Fatalf("iqr kept %v", nums(f, "a"))
 	}
-	// zscore: mean 14.5, std 28.5...; 100 is at z 3.0 exactly, threshold 2 removes it.
+	// zscore: mean 14.5, std sqrt(818.25) = 28.605, so z(100) = 2.989: threshold 2 removes it.
 	f = withSplits(mk(t, data, "y"), "ttttttttttv")
 	apply(t, f, Outliers{Method: "zscore", Threshold: 2})
 	if f.Rows() != 10 {
 		t.Fatalf("zscore kept %v", nums(f, "a"))
 	}
 	f = withSplits(mk(t, data, "y"), "ttttttttttv")
-	apply(t, f, Outliers{}) // default zscore 3: z(100) = 2.9999 < 3 keeps it
+	apply(t, f, Outliers{}) // default zscore 3 keeps it
 	if f.Rows() != 11 {
 		t.Fatalf("zscore 3 kept %v", nums(f, "a"))
 	}
