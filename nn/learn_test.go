@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -61,23 +62,32 @@ func loadCSV(t testing.TB, name string) dataset {
 	return d
 }
 
-// split returns a stratified train/test split (testFrac of each class, shuffled with seed),
+// split returns the train/test split whose test rows testdata/<name>_test_rows.txt lists,
 // z-scored with the train part's statistics, as Data with one-hot targets (or a single 0/1
-// column when binary is set).
-func (d dataset) split(testFrac float64, seed uint64, binary bool) (train, test Data) {
-	rng := rand.New(rand.NewPCG(seed, 0))
-	byClass := make([][]int, d.classes)
-	for i, l := range d.label {
-		byClass[l] = append(byClass[l], i)
+// column when binary is set). The row lists are scikit-learn's
+// train_test_split(test_size=0.2, stratify=y, random_state=0), written once so that these tests
+// use the split the reference figures in ../shared/data/README.md were measured on.
+func (d dataset) split(t testing.TB, name string, binary bool) (train, test Data) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", name+"_test_rows.txt"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	isTest := make([]bool, len(d.x))
 	var trIdx, teIdx []int
-	for _, idx := range byClass {
-		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
-		nTest := int(math.Round(testFrac * float64(len(idx))))
-		teIdx = append(teIdx, idx[:nTest]...)
-		trIdx = append(trIdx, idx[nTest:]...)
+	for _, f := range strings.Fields(string(raw)) {
+		i, err := strconv.Atoi(f)
+		if err != nil || i < 0 || i >= len(d.x) {
+			t.Fatalf("%s_test_rows.txt: bad row %q", name, f)
+		}
+		isTest[i] = true
+		teIdx = append(teIdx, i)
 	}
-	rng.Shuffle(len(trIdx), func(i, j int) { trIdx[i], trIdx[j] = trIdx[j], trIdx[i] })
+	for i, te := range isTest {
+		if !te {
+			trIdx = append(trIdx, i)
+		}
+	}
 	nf := len(d.x[0])
 	mean, std := make([]float64, nf), make([]float64, nf)
 	for _, i := range trIdx {
@@ -148,7 +158,7 @@ func mlp(inputs int, hidden []int, outputs int, outAct string, seed uint64) Spec
 
 func TestLearnIris(t *testing.T) {
 	d := loadCSV(t, "iris.csv")
-	train, test := d.split(0.2, 0, false)
+	train, test := d.split(t, "iris", false)
 	net := mustNew(t, mlp(4, []int{16}, 3, "softmax", 0))
 	h, err := Fit(net, train, Data{}, TrainConfig{
 		Loss: LossCrossEntropy, Optimizer: Optimizer{Name: "adam", LR: 0.01},
@@ -166,7 +176,7 @@ func TestLearnIris(t *testing.T) {
 
 func TestLearnBreastCancer(t *testing.T) {
 	d := loadCSV(t, "breast_cancer.csv")
-	train, test := d.split(0.2, 0, true)
+	train, test := d.split(t, "breast_cancer", true)
 	net := mustNew(t, mlp(30, []int{64, 32}, 1, "sigmoid", 0))
 	h, err := Fit(net, train, test, TrainConfig{
 		Loss: LossBinaryCrossEntropy, Optimizer: Optimizer{Name: "adam", LR: 0.001},
@@ -188,7 +198,7 @@ func TestLearnBreastCancer(t *testing.T) {
 
 func TestLearnDigits(t *testing.T) {
 	d := loadCSV(t, "digits.csv")
-	train, test := d.split(0.2, 0, false)
+	train, test := d.split(t, "digits", false)
 	net := mustNew(t, mlp(64, []int{128}, 10, "softmax", 0))
 	_, err := Fit(net, train, Data{}, TrainConfig{
 		Loss: LossCrossEntropy, Optimizer: Optimizer{Name: "adam", LR: 0.001},
