@@ -2,6 +2,10 @@
 // general matrix multiply for the neural-network layers in package nn.
 package gemm
 
+// useAsm selects the assembly kernel; tests clear it to exercise the
+// pure-Go path on machines that have the kernel.
+var useAsm = hasAVX2FMA
+
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C, row-major, op(X) = X or Xᵀ,
 // op(A) is m×k, op(B) is k×n, C is m×n; lda/ldb/ldc are row strides. It never allocates.
 //
@@ -13,10 +17,15 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if m == 0 || n == 0 {
 		return
 	}
-	scaleC(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
 		return
 	}
+	if useAsm {
+		asmGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	scaleC(m, n, beta, c, ldc)
 	genericGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
 }
 

@@ -1,0 +1,18 @@
+//go:build amd64 && !purego
+
+package gemm
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX2FMA reports whether the assembly kernel can run on this CPU; the
+// OS support for the YMM state is part of cpu.X86.HasAVX.
+var hasAVX2FMA = cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// kern6x16 computes a tile of up to mr×nr (at most 6×16) of
+// C = alpha*A*B + beta*C over k steps. A(i,l) is at a[i*rsa+l*csa] and
+// B(l,j) at b[l*ldb+j]; B rows must hold 16 readable floats even when nr < 16,
+// while A rows past mr are never read and C is only touched inside mr×nr.
+// beta == 0 overwrites C without reading it.
+//
+//go:noescape
+func kern6x16(k int, a *float32, rsa, csa, mr int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)

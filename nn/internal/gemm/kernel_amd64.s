@@ -1,0 +1,208 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// STEP performs one rank-1 update of the 6×16 accumulator tile Y0..Y11:
+// two 8-wide loads of a B row, six broadcasts of an A column.
+#define STEP \
+	VMOVUPS (SI), Y12; \
+	VMOVUPS 32(SI), Y13; \
+	ADDQ DX, SI; \
+	VBROADCASTSS (R8)(BX*1), Y14; \
+	VFMADD231PS Y12, Y14, Y0; \
+	VFMADD231PS Y13, Y14, Y1; \
+	VBROADCASTSS (R9)(BX*1), Y15; \
+	VFMADD231PS Y12, Y15, Y2; \
+	VFMADD231PS Y13, Y15, Y3; \
+	VBROADCASTSS (R10)(BX*1), Y14; \
+	VFMADD231PS Y12, Y14, Y4; \
+	VFMADD231PS Y13, Y14, Y5; \
+	VBROADCASTSS (R11)(BX*1), Y15; \
+	VFMADD231PS Y12, Y15, Y6; \
+	VFMADD231PS Y13, Y15, Y7; \
+	VBROADCASTSS (R12)(BX*1), Y14; \
+	VFMADD231PS Y12, Y14, Y8; \
+	VFMADD231PS Y13, Y14, Y9; \
+	VBROADCASTSS (R13)(BX*1), Y15; \
+	VFMADD231PS Y12, Y15, Y10; \
+	VFMADD231PS Y13, Y15, Y11; \
+	ADDQ DI, BX
+
+// Row stores: C row at (DI) = acc (+ beta*C, beta in Y15), masked by Y12/Y13.
+#define STORE_FULL0(ya, yb) \
+	VMOVUPS ya, (DI); \
+	VMOVUPS yb, 32(DI)
+
+#define STORE_FULL(ya, yb) \
+	VFMADD231PS (DI), Y15, ya; \
+	VFMADD231PS 32(DI), Y15, yb; \
+	VMOVUPS ya, (DI); \
+	VMOVUPS yb, 32(DI)
+
+#define STORE_MASK0(ya, yb) \
+	VMASKMOVPS ya, Y12, (DI); \
+	VMASKMOVPS yb, Y13, 32(DI)
+
+#define STORE_MASK(ya, yb) \
+	VMASKMOVPS (DI), Y12, Y14; \
+	VFMADD231PS Y14, Y15, ya; \
+	VMASKMOVPS 32(DI), Y13, Y14; \
+	VFMADD231PS Y14, Y15, yb; \
+	VMASKMOVPS ya, Y12, (DI); \
+	VMASKMOVPS yb, Y13, 32(DI)
+
+// ROWS stores up to six rows with the given row macro, stopping after mr (DX) rows.
+#define ROWS(S, done) \
+	S(Y0, Y1); \
+	CMPQ DX, $1; \
+	JLE done; \
+	ADDQ SI, DI; \
+	S(Y2, Y3); \
+	CMPQ DX, $2; \
+	JLE done; \
+	ADDQ SI, DI; \
+	S(Y4, Y5); \
+	CMPQ DX, $3; \
+	JLE done; \
+	ADDQ SI, DI; \
+	S(Y6, Y7); \
+	CMPQ DX, $4; \
+	JLE done; \
+	ADDQ SI, DI; \
+	S(Y8, Y9); \
+	CMPQ DX, $5; \
+	JLE done; \
+	ADDQ SI, DI; \
+	S(Y10, Y11); \
+	JMP done
+
+// func kern6x16(k int, a *float32, rsa, csa, mr int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+TEXT ·kern6x16(SB), NOSPLIT, $0-88
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), R8
+	MOVQ rsa+16(FP), AX
+	SHLQ $2, AX
+	MOVQ csa+24(FP), DI
+	SHLQ $2, DI
+	MOVQ mr+32(FP), DX
+
+	// Rows past mr re-read the last valid row so that no load leaves A.
+	LEAQ (R8)(AX*1), R9
+	CMPQ DX, $1
+	CMOVQLE R8, R9
+	LEAQ (R9)(AX*1), R10
+	CMPQ DX, $2
+	CMOVQLE R9, R10
+	LEAQ (R10)(AX*1), R11
+	CMPQ DX, $3
+	CMOVQLE R10, R11
+	LEAQ (R11)(AX*1), R12
+	CMPQ DX, $4
+	CMOVQLE R11, R12
+	LEAQ (R12)(AX*1), R13
+	CMPQ DX, $5
+	CMOVQLE R12, R13
+
+	MOVQ b+40(FP), SI
+	MOVQ ldb+48(FP), DX
+	SHLQ $2, DX
+	XORQ BX, BX
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+loop4:
+	CMPQ CX, $4
+	JL   tail
+	STEP
+	STEP
+	STEP
+	STEP
+	SUBQ $4, CX
+	JMP  loop4
+
+tail:
+	TESTQ CX, CX
+	JEQ   scale
+	STEP
+	DECQ  CX
+	JMP   tail
+
+scale:
+	VBROADCASTSS alpha+80(FP), Y14
+	VMULPS Y14, Y0, Y0
+	VMULPS Y14, Y1, Y1
+	VMULPS Y14, Y2, Y2
+	VMULPS Y14, Y3, Y3
+	VMULPS Y14, Y4, Y4
+	VMULPS Y14, Y5, Y5
+	VMULPS Y14, Y6, Y6
+	VMULPS Y14, Y7, Y7
+	VMULPS Y14, Y8, Y8
+	VMULPS Y14, Y9, Y9
+	VMULPS Y14, Y10, Y10
+	VMULPS Y14, Y11, Y11
+
+	MOVQ c+56(FP), DI
+	MOVQ ldc+64(FP), SI
+	SHLQ $2, SI
+	MOVQ mr+32(FP), DX
+	VBROADCASTSS beta+84(FP), Y15
+	MOVL beta+84(FP), AX
+	ANDL $0x7fffffff, AX
+	MOVQ nr+72(FP), CX
+	CMPQ CX, $16
+	JLT  masked
+	TESTL AX, AX
+	JEQ  full0
+	ROWS(STORE_FULL, done)
+
+full0:
+	ROWS(STORE_FULL0, done)
+
+masked:
+	MOVQ $16, BX
+	SUBQ CX, BX
+	LEAQ ·maskTable(SB), R8
+	VMOVDQU (R8)(BX*4), Y12
+	VMOVDQU 32(R8)(BX*4), Y13
+	TESTL AX, AX
+	JEQ  masked0
+	ROWS(STORE_MASK, done)
+
+masked0:
+	ROWS(STORE_MASK0, done)
+
+done:
+	VZEROUPPER
+	RET
+
+// maskTable holds 16 all-ones lanes followed by 16 zero lanes; loading 16
+// lanes at index 16-nr yields a mask of the first nr lanes.
+DATA ·maskTable+0(SB)/8, $-1
+DATA ·maskTable+8(SB)/8, $-1
+DATA ·maskTable+16(SB)/8, $-1
+DATA ·maskTable+24(SB)/8, $-1
+DATA ·maskTable+32(SB)/8, $-1
+DATA ·maskTable+40(SB)/8, $-1
+DATA ·maskTable+48(SB)/8, $-1
+DATA ·maskTable+56(SB)/8, $-1
+DATA ·maskTable+64(SB)/8, $0
+DATA ·maskTable+72(SB)/8, $0
+DATA ·maskTable+80(SB)/8, $0
+DATA ·maskTable+88(SB)/8, $0
+DATA ·maskTable+96(SB)/8, $0
+DATA ·maskTable+104(SB)/8, $0
+DATA ·maskTable+112(SB)/8, $0
+DATA ·maskTable+120(SB)/8, $0
+GLOBL ·maskTable(SB), RODATA|NOPTR, $128
