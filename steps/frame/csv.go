@@ -69,21 +69,31 @@ func ReadCSV(path string, opt CSVOptions) (*Frame, error) {
 	return parseCSV(path, data, opt)
 }
 
-// rawTable is the text of a CSV file by column, with the file line of each row.
+// rawTable is a CSV file read by column, with the file line of each row.
+// The first pass parses every cell as a number; a second pass keeps the
+// text of only the columns that turn out categorical, so that numeric
+// columns never hold strings (which made reading five times slower).
 type rawTable struct {
 	header []string
-	cells  [][]string // by column
-	lines  []int      // file line of each row
+	lines  []int       // file line of each row
+	nums   [][]float64 // by column, first pass: NaN for missing and non-numbers
+	stats  []numStats  // by column, first pass
+	text   [][]string  // by column, second pass: nil for numeric columns
+}
+
+// numStats counts what the first pass found in a column.
+type numStats struct {
+	numbers, bad int
+	firstBad     int // row index of the first non-number
+	firstBadText string
 }
 
 func parseCSV(path string, data []byte, opt CSVOptions) (*Frame, error) {
-	derr := func(row int, col string, format string, args ...any) error {
-		return &DataError{File: path, Row: row, Column: col, Err: fmt.Errorf(format, args...)}
-	}
 	if opt.Target == "" {
-		return nil, derr(0, "", "no target column given")
+		return nil, &DataError{File: path, Err: errors.New("no target column given")}
 	}
-	raw, err := readRaw(path, data, delimiterFor(path, opt.Delimiter))
+	delim := delimiterFor(path, opt.Delimiter)
+	raw, err := scanCSV(path, data, delim, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -91,19 +101,22 @@ func parseCSV(path string, data []byte, opt CSVOptions) (*Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	forced := map[string]bool{}
-	for _, c := range opt.Categorical {
-		if indexOf(raw.header, c) < 0 {
-			return nil, derr(1, c, "categorical: no such column (columns: %s)", strings.Join(raw.header, ", "))
+	needText, err := textColumns(path, raw, keep, opt.Categorical)
+	if err != nil {
+		return nil, err
+	}
+	if needText != nil {
+		second, err := scanCSV(path, data, delim, needText)
+		if err != nil {
+			return nil, err
 		}
-		forced[c] = true
+		raw.text = second.text
 	}
 	f := &Frame{Target: opt.Target, Splits: make([]Split, len(raw.lines))}
 	for _, j := range keep {
-		name := raw.header[j]
-		col, err := buildColumn(path, name, raw.cells[j], raw.lines, forced[name])
-		if err != nil {
-			return nil, err
+		col := &Column{Name: raw.header[j], Kind: Numeric, Num: raw.nums[j]}
+		if raw.text != nil && raw.text[j] != nil {
+			col = &Column{Name: raw.header[j], Kind: Categorical, Str: raw.text[j]}
 		}
 		f.Columns = append(f.Columns, col)
 	}
@@ -114,6 +127,37 @@ func parseCSV(path string, data []byte, opt CSVOptions) (*Frame, error) {
 		return nil, &DataError{File: path, Column: opt.Target, Err: err}
 	}
 	return f, nil
+}
+
+// textColumns returns which columns must be kept as text (nil for none):
+// those named categorical and those with a non-number. A column of almost
+// only numbers with a stray word is an error instead.
+func textColumns(path string, raw *rawTable, keep []int, categorical []string) ([]bool, error) {
+	forced := map[string]bool{}
+	for _, c := range categorical {
+		if indexOf(raw.header, c) < 0 {
+			return nil, &DataError{File: path, Row: 1, Column: c,
+				Err: fmt.Errorf("categorical: no such column (columns: %s)", strings.Join(raw.header, ", "))}
+		}
+		forced[c] = true
+	}
+	var need []bool
+	for _, j := range keep {
+		name, st := raw.header[j], raw.stats[j]
+		if !forced[name] && st.bad == 0 {
+			continue
+		}
+		if !forced[name] && st.numbers >= mixedMinNumbers && st.bad*20 < st.numbers+st.bad {
+			return nil, &DataError{File: path, Row: raw.lines[st.firstBad], Column: name,
+				Err: fmt.Errorf("%q is not a number (column is numeric in %d of %d non-missing rows; use an empty cell for a missing value, or declare the column categorical)",
+					st.firstBadText, st.numbers, st.numbers+st.bad)}
+		}
+		if need == nil {
+			need = make([]bool, len(raw.header))
+		}
+		need[j] = true
+	}
+	return need, nil
 }
 
 func delimiterFor(path string, d rune) rune {
@@ -127,7 +171,10 @@ func delimiterFor(path string, d rune) rune {
 	return ','
 }
 
-func readRaw(path string, data []byte, delim rune) (*rawTable, error) {
+// scanCSV reads the file. With text nil it parses every cell as a number
+// into nums and stats; else it keeps the text of the columns marked in text,
+// with missing cells as "".
+func scanCSV(path string, data []byte, delim rune, text []bool) (*rawTable, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &DataError{File: path, Err: errors.New("the file is empty (a header row is required)")}
@@ -143,12 +190,7 @@ func readRaw(path string, data []byte, delim rune) (*rawTable, error) {
 	if err := checkHeader(path, header); err != nil {
 		return nil, err
 	}
-	t := &rawTable{header: header, cells: make([][]string, len(header))}
-	guess := bytes.Count(data, []byte{'\n'})
-	for j := range t.cells {
-		t.cells[j] = make([]string, 0, guess)
-	}
-	t.lines = make([]int, 0, guess)
+	t := newRawTable(header, bytes.Count(data, []byte{'\n'}), text)
 	for {
 		rec, err := r.Read()
 		if err != nil {
@@ -157,19 +199,74 @@ func readRaw(path string, data []byte, delim rune) (*rawTable, error) {
 			}
 			return nil, csvError(path, err)
 		}
-		line, _ := r.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" && len(header) > 1 {
 			continue // a blank-looking line of spaces
 		}
-		t.lines = append(t.lines, line)
-		for j, v := range rec {
-			t.cells[j] = append(t.cells[j], v)
-		}
+		line, _ := r.FieldPos(0)
+		t.add(line, rec, text)
 	}
 	if len(t.lines) == 0 {
 		return nil, &DataError{File: path, Row: 1, Err: errors.New("the file has a header but no data rows")}
 	}
 	return t, nil
+}
+
+func newRawTable(header []string, rowsGuess int, text []bool) *rawTable {
+	t := &rawTable{header: header, lines: make([]int, 0, rowsGuess)}
+	if text != nil {
+		t.text = make([][]string, len(header))
+		for j, keep := range text {
+			if keep {
+				t.text[j] = make([]string, 0, rowsGuess)
+			}
+		}
+		return t
+	}
+	t.nums = make([][]float64, len(header))
+	t.stats = make([]numStats, len(header))
+	for j := range t.nums {
+		t.nums[j] = make([]float64, 0, rowsGuess)
+	}
+	return t
+}
+
+// add appends one record.
+func (t *rawTable) add(line int, rec []string, text []bool) {
+	row := len(t.lines)
+	t.lines = append(t.lines, line)
+	if text != nil {
+		for j, v := range rec {
+			if text[j] {
+				if isMissing(v) {
+					v = ""
+				}
+				t.text[j] = append(t.text[j], v)
+			}
+		}
+		return
+	}
+	for j, v := range rec {
+		t.nums[j] = append(t.nums[j], t.stats[j].parse(v, row))
+	}
+}
+
+// parse returns the number in cell v of row, NaN when it is missing or not
+// a number, and counts which it was.
+func (st *numStats) parse(v string, row int) float64 {
+	if isMissing(v) {
+		return math.NaN()
+	}
+	x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || math.IsInf(x, 0) {
+		// Infinities are refused like text: no statistic survives them.
+		if st.bad == 0 {
+			st.firstBad, st.firstBadText = row, v
+		}
+		st.bad++
+		return math.NaN()
+	}
+	st.numbers++
+	return x
 }
 
 func csvError(path string, err error) error {
@@ -242,43 +339,6 @@ func chooseColumns(path string, header []string, opt CSVOptions) ([]int, error) 
 // mixedMinNumbers is how many numbers a column needs before a stray word in
 // it is called a typo rather than a sign the column is text.
 const mixedMinNumbers = 20
-
-func buildColumn(path, name string, cells []string, lines []int, forceText bool) (*Column, error) {
-	nums := make([]float64, len(cells))
-	numeric, firstBad, bad := 0, -1, 0
-	for i, s := range cells {
-		if isMissing(s) {
-			nums[i] = math.NaN()
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil || math.IsInf(v, 0) {
-			// Infinities are refused like text: no statistic survives them.
-			bad++
-			if firstBad < 0 {
-				firstBad = i
-			}
-			continue
-		}
-		numeric++
-		nums[i] = v
-	}
-	if bad == 0 && !forceText {
-		return &Column{Name: name, Kind: Numeric, Num: nums}, nil
-	}
-	if !forceText && numeric >= mixedMinNumbers && bad*20 < numeric+bad {
-		return nil, &DataError{File: path, Row: lines[firstBad], Column: name,
-			Err: fmt.Errorf("%q is not a number (column is numeric in %d of %d non-missing rows; use an empty cell for a missing value, or declare the column categorical)",
-				cells[firstBad], numeric, numeric+bad)}
-	}
-	strs := make([]string, len(cells))
-	for i, s := range cells {
-		if !isMissing(s) {
-			strs[i] = s
-		}
-	}
-	return &Column{Name: name, Kind: Categorical, Str: strs}, nil
-}
 
 func checkTargetPresent(path string, f *Frame, lines []int) error {
 	t := f.TargetColumn()
