@@ -1,0 +1,68 @@
+package frame
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestExprErrorFormat(t *testing.T) {
+	e := &ExprError{Expr: "a >", Line: 1, Column: 4, Msg: "unexpected end"}
+	if got, want := e.Error(), `expression "a >" (1:4): unexpected end`; got != want {
+		t.Fatalf("got %q want %q", got, want)
+	}
+	e = &ExprError{Expr: "x", Msg: "row 3: boom"}
+	if got, want := e.Error(), `expression "x": row 3: boom`; got != want {
+		t.Fatalf("got %q want %q", got, want)
+	}
+	if de := (&DataError{Err: errors.New("x")}); !errors.Is(de, de.Err) || de.Error() != "x" {
+		t.Fatalf("DataError unwrap/format: %q", de.Error())
+	}
+}
+
+func TestExprRuntimeError(t *testing.T) {
+	f := mk(t, "c,y\nx,0\nz,1\n", "y")
+	err := Filter{Expr: `row["c"] > 1`}.Apply(f)
+	var ee *ExprError
+	if !errors.As(err, &ee) || !strings.Contains(ee.Msg, "row 1") {
+		t.Fatalf("runtime error: %v", err)
+	}
+}
+
+func TestParseSplit(t *testing.T) {
+	for in, want := range map[string]Split{"train": Train, "val": Val, "validation": Val, "TEST": Test} {
+		if got, err := ParseSplit(in); err != nil || got != want || (in != "validation" && got.String() != strings.ToLower(in)) {
+			t.Errorf("ParseSplit(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := ParseSplit("holdout"); err == nil {
+		t.Error("ParseSplit(holdout): no error")
+	}
+}
+
+func TestCloneIsDeep(t *testing.T) {
+	f := mk(t, "a,c,y\n1,x,0\nNA,z,1\n", "y")
+	apply(t, f, Impute{Strategy: "mean"}, Encode{})
+	g := f.Clone()
+	apply(t, g, Normalize{Method: "minmax"}, SplitData{Test: 0.5, Seed: 1})
+	g.Transforms[0].Levels = append(g.Transforms[0].Levels, "q")
+	if f.Column("a").Num[0] != 1 || f.Count(Train) != 2 || len(f.Transforms) != 2 || len(f.Transforms[0].Levels) != 0 {
+		t.Fatalf("changing the clone changed the frame: %+v", f)
+	}
+}
+
+func TestGenerateLinearMultiClass(t *testing.T) {
+	f, err := Generate(GenOptions{Kind: "linear", N: 300, Features: 4, Classes: 3, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(f.Classes(), []string{"0", "1", "2"}) || f.Outputs() != 3 {
+		t.Fatalf("classes %v", f.Classes())
+	}
+	for k, n := range f.ClassCounts(Train) {
+		if n < 30 {
+			t.Fatalf("class %d has only %d rows", k, n)
+		}
+	}
+}
