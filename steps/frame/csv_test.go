@@ -156,6 +156,8 @@ func TestReadCSVErrors(t *testing.T) {
 		{"unknown categorical", "a,y\n1,0\n", CSVOptions{Target: "y", Categorical: []string{"q"}}, 1, "q", "no such column"},
 		{"one class", "a,y\n1,cat\n2,cat\n", CSVOptions{Target: "y"}, 0, "y", "1 class"},
 		{"missing target", "a,y\n1,0\n2,\n", CSVOptions{Target: "y"}, 3, "y", "missing"},
+		{"line after a quoted newline", "a,y\n\"p\nq\",0\nb,\n", CSVOptions{Target: "y"}, 4, "y", "missing"},
+		{"ragged after CRLF", "a,y\r\n1,0\r\n2\r\n", CSVOptions{Target: "y"}, 3, "", "ragged"},
 		{"text regression", "a,y\n1,x\n2,z\n", CSVOptions{Target: "y", Task: "regression"}, 0, "y", "not numeric"},
 		{"unknown task", "a,y\n1,0\n2,1\n", CSVOptions{Target: "y", Task: "ranking"}, 0, "y", "unknown task"},
 		{"not a number", many, CSVOptions{Target: "y"}, 32, "a", `"abc" is not a number`},

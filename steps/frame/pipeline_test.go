@@ -1,0 +1,63 @@
+package frame
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+)
+
+// TestManifestExample runs the preprocess steps of MANIFEST.md's example on
+// breast_cancer.csv (212 malignant, 357 benign) and checks the counts that
+// a stratified 70/10/20 split must give.
+func TestManifestExample(t *testing.T) {
+	f, err := ReadCSV("testdata/breast_cancer.csv", CSVOptions{Target: "benign"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(f.Classes(), []string{"0", "1"}) || !reflect.DeepEqual(f.ClassCounts(Train), []int{212, 357}) {
+		t.Fatalf("classes %v counts %v", f.Classes(), f.ClassCounts(Train))
+	}
+	apply(t, f,
+		DropMissing{},
+		Filter{Expr: "mean_radius > 0"},
+		Derive{Column: "area_ratio", Expr: "worst_area / mean_area"},
+		SplitData{Test: 0.2, Val: 0.1, Stratify: true, Seed: 0},
+		Normalize{Method: "zscore"},
+	)
+	want := map[Split][]int{Train: {149, 250}, Val: {21, 36}, Test: {42, 71}}
+	for s, w := range want {
+		if got := f.ClassCounts(s); !reflect.DeepEqual(got, w) {
+			t.Errorf("%s: %v, want %v", s, got, w)
+		}
+	}
+	X, Y, rows, err := f.Matrix(Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	width := len(f.FeatureNames())
+	if width != 31 || rows != 399 || len(X) != rows*width || len(Y) != rows || f.Outputs() != 1 {
+		t.Fatalf("width %d rows %d", width, rows)
+	}
+	// z-scored on the train split: each train column has mean 0.
+	for j := range width {
+		s := 0.0
+		for i := range rows {
+			s += float64(X[i*width+j])
+		}
+		if m := s / float64(rows); m > 1e-5 || m < -1e-5 {
+			t.Fatalf("column %s has train mean %v", f.FeatureNames()[j], m)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	g, err := ReadFrame(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	X2, _, _, err := g.Matrix(Train)
+	if err != nil || !reflect.DeepEqual(X, X2) {
+		t.Fatal("the matrix changed across serialisation")
+	}
+}
