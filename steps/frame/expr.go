@@ -16,7 +16,10 @@ import (
 // RowVar is the expression variable that holds every column of the current
 // row by name, so that a column whose name is not an identifier is written
 // row["od280/od315"] or row["a b"]. Columns whose names are identifiers are
-// also variables of their own: mean_radius > 0.
+// also variables of their own: mean_radius > 0. The same goes for a column
+// named like an expr operator keyword (in, not, and, or, matches,
+// contains...), which must be written row["in"]; a column named like a
+// builtin function (max, len, abs...) hides that function.
 //
 // In an expression a numeric cell is a float (NaN when missing) and a
 // categorical cell a string ("" when missing). A column named "row" is

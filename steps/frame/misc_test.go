@@ -66,3 +66,14 @@ func TestGenerateLinearMultiClass(t *testing.T) {
 		}
 	}
 }
+
+func TestKeywordColumnThroughRow(t *testing.T) {
+	f := mk(t, "in,max,y\n1,1,0\n5,5,1\n", "y")
+	if err := (Filter{Expr: "in > 2"}).Apply(f.Clone()); err == nil {
+		t.Fatal("a keyword as a variable compiled")
+	}
+	apply(t, f, Filter{Expr: `row["in"] > 2 && max > 2`})
+	if f.Rows() != 1 {
+		t.Fatalf("rows %d", f.Rows())
+	}
+}
