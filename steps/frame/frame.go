@@ -472,3 +472,34 @@ func inferTask(t *Column, labels []string) Task {
 	}
 	return Classification
 }
+
+// New makes a frame of the given columns, every row in Train, with target
+// naming one of them; task is "classification", "regression" or "" to
+// infer it as ReadCSV does. Columns must have distinct names and equal
+// lengths.
+func New(columns []*Column, target, task string) (*Frame, error) {
+	if len(columns) == 0 {
+		return nil, fmt.Errorf("a frame needs at least one column")
+	}
+	n := -1
+	seen := map[string]bool{}
+	for _, c := range columns {
+		if seen[c.Name] || c.Name == "" {
+			return nil, fmt.Errorf("column name %q is empty or repeated", c.Name)
+		}
+		seen[c.Name] = true
+		rows := len(c.Num)
+		if c.Kind == Categorical {
+			rows = len(c.Str)
+		}
+		if n >= 0 && rows != n {
+			return nil, fmt.Errorf("column %q has %d rows, the others %d", c.Name, rows, n)
+		}
+		n = rows
+	}
+	f := &Frame{Columns: columns, Target: target, Splits: make([]Split, n)}
+	if err := f.setTarget(task); err != nil {
+		return nil, err
+	}
+	return f, nil
+}

@@ -77,3 +77,25 @@ func TestKeywordColumnThroughRow(t *testing.T) {
 		t.Fatalf("rows %d", f.Rows())
 	}
 }
+
+func TestNew(t *testing.T) {
+	f, err := New([]*Column{
+		{Name: "a", Kind: Numeric, Num: []float64{1, 2, 3}},
+		{Name: "t", Kind: Categorical, Str: []string{"b", "a", "b"}},
+	}, "t", "")
+	if err != nil || f.Rows() != 3 || f.Task != Classification || !reflect.DeepEqual(f.Classes(), []string{"a", "b"}) {
+		t.Fatalf("New: %+v %v", f, err)
+	}
+	bad := [][]*Column{
+		nil,
+		{{Name: "a", Num: []float64{1}}, {Name: "a", Num: []float64{1}}},
+		{{Name: "a", Num: []float64{1, 2}}, {Name: "t", Num: []float64{1}}},
+		{{Name: "a", Num: []float64{1, 2}}, {Name: "t", Num: []float64{1, 1}}}, // one class
+		{{Name: "a", Num: []float64{1, 2}}},                                    // no target column
+	}
+	for i, cols := range bad {
+		if _, err := New(cols, "t", ""); err == nil {
+			t.Errorf("case %d: no error", i)
+		}
+	}
+}
