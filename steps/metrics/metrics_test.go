@@ -253,3 +253,32 @@ func TestEvaluateUndefinedAUC(t *testing.T) {
 		t.Errorf("err = %v, want auc: ... ErrUndefined", err)
 	}
 }
+
+func TestClassifyPanicsOnShapeMismatch(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic for 5 outputs as 2 rows × 3 columns")
+		}
+	}()
+	Classify(make([]float64, 5), 2, 3, 0.5)
+}
+
+// The same samples in another order give bit-identical values: ties are grouped, not
+// ordered by position.
+func TestMetricsIgnoreRowOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	perm := r.Perm(len(yD))
+	y := make([]int, len(yD))
+	p := make([]float64, len(pD))
+	for i, j := range perm {
+		y[i] = yD[j]
+		copy(p[i*3:i*3+3], pD[j*3:j*3+3])
+	}
+	for _, avg := range []Average{Macro, Micro, Weighted} {
+		a, _ := ROCAUCOvR(yD, pD, 3, avg)
+		b, _ := ROCAUCOvR(y, p, 3, avg)
+		if a != b {
+			t.Errorf("%s auc %v then %v", avg, a, b)
+		}
+	}
+}
