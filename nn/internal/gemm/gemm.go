@@ -21,12 +21,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	if useAsm {
-		asmGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-		return
-	}
-	scaleC(m, n, beta, c, ldc)
-	genericGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+	blockedGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // checkArgs panics with a descriptive message when the shapes, strides or
@@ -75,36 +70,6 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 		}
 		for j := range row {
 			row[j] *= beta
-		}
-	}
-}
-
-// genericGemm accumulates C += alpha*op(A)*op(B) with plain loops; C has
-// already been scaled by beta.
-func genericGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	for i := 0; i < m; i++ {
-		crow := c[i*ldc : i*ldc+n]
-		for l := 0; l < k; l++ {
-			var av float32
-			if transA {
-				av = a[l*lda+i]
-			} else {
-				av = a[i*lda+l]
-			}
-			av *= alpha
-			if av == 0 {
-				continue
-			}
-			if !transB {
-				brow := b[l*ldb : l*ldb+n]
-				for j, bv := range brow {
-					crow[j] += av * bv
-				}
-			} else {
-				for j := range crow {
-					crow[j] += av * b[j*ldb+l]
-				}
-			}
 		}
 	}
 }

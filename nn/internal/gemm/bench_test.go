@@ -1,0 +1,104 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// benchShape is one product C(m×n) = op(A)·op(B) with inner dimension k.
+type benchShape struct {
+	name           string
+	transA, transB bool
+	m, n, k        int
+}
+
+// benchShapes covers square sizes and the products of MLP training: forward
+// X·W, backward dW = Xᵀ·dY and dX = dY·Wᵀ.
+var benchShapes = []benchShape{
+	{"sq64", false, false, 64, 64, 64},
+	{"sq128", false, false, 128, 128, 128},
+	{"sq256", false, false, 256, 256, 256},
+	{"sq512", false, false, 512, 512, 512},
+	{"fwd128x784x256", false, false, 128, 256, 784},
+	{"fwd128x256x256", false, false, 128, 256, 256},
+	{"dW784x256_AtB", true, false, 784, 256, 128},
+	{"dW256x256_AtB", true, false, 256, 256, 128},
+	{"dX128x784_ABt", false, true, 128, 784, 256},
+	{"mlp32x30x64", false, false, 32, 64, 30},
+	{"mlp32x64x32", false, false, 32, 32, 64},
+	{"mlpdW30x64_AtB", true, false, 30, 64, 32},
+	{"mlpdX32x30_ABt", false, true, 32, 30, 64},
+}
+
+// operands returns random A, B and C with contiguous strides for s.
+func (s benchShape) operands() (a, b, c []float32, lda, ldb int) {
+	r := rand.New(rand.NewPCG(7, 8))
+	a, b, c = randSlice(r, s.m*s.k), randSlice(r, s.k*s.n), randSlice(r, s.m*s.n)
+	lda, ldb = s.k, s.n
+	if s.transA {
+		lda = s.m
+	}
+	if s.transB {
+		ldb = s.k
+	}
+	return a, b, c, lda, ldb
+}
+
+func reportGFLOPS(b *testing.B, s benchShape) {
+	flops := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func BenchmarkSgemm(b *testing.B) {
+	for _, s := range benchShapes {
+		a, bm, c, lda, ldb := s.operands()
+		impls := []struct {
+			name string
+			asm  bool
+		}{{"go", false}, {"avx2", true}}
+		for _, im := range impls {
+			if im.asm && !hasAVX2FMA {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/%s", s.name, im.name), func(b *testing.B) {
+				saved := useAsm
+				useAsm = im.asm
+				defer func() { useAsm = saved }()
+				b.ReportAllocs()
+				for b.Loop() {
+					Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
+				}
+				reportGFLOPS(b, s)
+			})
+		}
+		b.Run(s.name+"/gonum", func(b *testing.B) {
+			ta, tb := blas.NoTrans, blas.NoTrans
+			if s.transA {
+				ta = blas.Trans
+			}
+			if s.transB {
+				tb = blas.Trans
+			}
+			ar, ac := s.m, s.k
+			if s.transA {
+				ar, ac = s.k, s.m
+			}
+			br, bc := s.k, s.n
+			if s.transB {
+				br, bc = s.n, s.k
+			}
+			ga := blas32.General{Rows: ar, Cols: ac, Stride: lda, Data: a}
+			gb := blas32.General{Rows: br, Cols: bc, Stride: ldb, Data: bm}
+			gc := blas32.General{Rows: s.m, Cols: s.n, Stride: s.n, Data: c}
+			b.ReportAllocs()
+			for b.Loop() {
+				blas32.Gemm(ta, tb, 1, ga, gb, 0, gc)
+			}
+			reportGFLOPS(b, s)
+		})
+	}
+}
