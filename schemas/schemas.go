@@ -358,6 +358,9 @@ func lessPath(a, b []string) bool {
 
 // didYouMean suggests the closest of candidates to s when it is a plausible typo.
 func didYouMean(s string, candidates []string) string {
+	if len(s) > 200 {
+		return "" // edit distance is quadratic; nobody mistypes a name this long
+	}
 	best, bestD := "", len(s)/3+2
 	for _, c := range candidates {
 		if d := editDistance(s, c); d < bestD && d < max(len(s), len(c)) {

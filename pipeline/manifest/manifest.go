@@ -2,6 +2,19 @@
 // applies params overrides, interpolates ${} expressions, checks the manifest against its JSON
 // Schema and the DAG rules, and hands execution a resolved, validated form. Every problem is an
 // *Error (or an ErrorList) naming file:line:column.
+//
+// Interpolation: in any string inside a stage's `with`, ${EXPR} is an expr-lang expression over
+// {"params": Params}. A string that is exactly one ${...} (quoted or not) becomes the result
+// with its type: number, bool, list or mapping. Inside a longer string the result is formatted
+// as YAML would write it (0.001, [8, 4]). $${ is a literal ${. Keys are never interpolated, nor
+// are uses, needs and cache. Params read by an expression are checked to exist, since expr
+// cannot see into a map's keys at compile time.
+//
+// Overrides: Options.ParamFiles are merged over params, then Options.Sets ("a.b=VALUE", VALUE
+// parsed as YAML) are applied; both may only replace params that exist, so that a typo fails
+// instead of adding a param nobody reads. An int set over a float param stays a float.
+//
+// YAML anchors, aliases and merge keys (<<) are expanded before anything else reads the tree.
 package manifest
 
 import (
@@ -107,6 +120,7 @@ func Parse(path string, src []byte, opt Options) (*Manifest, error) {
 	m.checkNeeds(sink)
 	m.order(sink)
 	m.resolveAll(sink)
+	m.checkRefs(sink)
 	if err := sink.err(); err != nil {
 		return nil, err
 	}

@@ -81,6 +81,10 @@ func TestBrokenManifests(t *testing.T) {
 		{"schema layer", head + "  m:\n    uses: model\n    with:\n      layers:\n        - dense: {units: 3}\n        - dense: {units: 0}\n", "13:26", "stages.m.with.layers[1].dense.units: must be >= 1, not 0"},
 		{"schema missing with", head + "  s:\n    uses: shell\n", "8:3", `stages.s.with: missing "run"`},
 		{"schema one key per step", head + "  p:\n    uses: preprocess\n    with:\n      steps:\n        - drop_missing: true\n          normalize: zscore\n", "12:11", "must have exactly one key, found 2"},
+		{"tune target unknown", head + "  evaluate:\n    uses: evaluate\n  t:\n    uses: tune\n    with:\n      target: evalute\n      space: {params.seed: {int: [0, 3]}}\n", "13:15", `target "evalute" is not a stage (did you mean "evaluate"?)`},
+		{"tune space unknown param", head + "  t:\n    uses: tune\n    with:\n      target: t2\n      space:\n        params.train.rl: {uniform: [0, 1]}\n  t2:\n    uses: evaluate\n", "13:9", "unknown param params.train.rl"},
+		{"tune asha resource", head + "  t:\n    uses: tune\n    with:\n      target: t2\n      space: {seed: {int: [0, 3]}}\n      scheduler: {asha: {resource: params.epochs}}\n  t2:\n    uses: evaluate\n", "13:36", "unknown param params.epochs"},
+		{"data names no stage", head + "  t:\n    uses: train\n    with: {data: prep}\n", "10:18", `data "prep" is not a stage`},
 		{"non-scalar key", head + "  a:\n    uses: shell\n    with: {run: x}\n    ? [k]\n    : 1\n", "11:7", "mapping key must be a plain value"},
 	}
 	for _, c := range cases {

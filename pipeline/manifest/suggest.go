@@ -8,8 +8,14 @@ import (
 // closest returns the candidate nearest to s by edit distance, or "" when none is near enough
 // to be a plausible typo (more than a third of the longer word would have to change).
 func closest(s string, candidates []string) string {
+	if len(s) > maxSuggestLen {
+		return "" // edit distance is quadratic; nobody mistypes a name this long
+	}
 	best, bestD := "", -1
 	for _, c := range candidates {
+		if len(c) > maxSuggestLen {
+			continue
+		}
 		d := editDistance(s, c)
 		if bestD < 0 || d < bestD {
 			best, bestD = c, d
@@ -21,6 +27,9 @@ func closest(s string, candidates []string) string {
 	}
 	return best
 }
+
+// maxSuggestLen bounds the names that closest compares.
+const maxSuggestLen = 200
 
 // didYouMean returns ` (did you mean "x"?)` for the closest candidate, or "".
 func didYouMean(s string, candidates []string) string {
