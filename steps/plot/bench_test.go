@@ -1,0 +1,15 @@
+package plot
+
+import (
+	"io"
+	"testing"
+)
+
+func BenchmarkLossCurve100Epochs(b *testing.B) {
+	epochs, loss, val := curve(100)
+	for b.Loop() {
+		if err := LossCurve(io.Discard, epochs, loss, val, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
