@@ -34,8 +34,7 @@ type rowExpr struct {
 	env     map[string]any
 	row     map[string]any
 	vars    []*Column // columns read as variables of their own
-	useRow  bool
-	cols    []*Column // every column, for row
+	rowCols []*Column // columns that row must hold
 }
 
 // compileRowExpr compiles src over the columns of f. Unknown names are
@@ -60,30 +59,54 @@ func compileRowExpr(f *Frame, src string, opts ...expr.Option) (*rowExpr, error)
 	if err != nil {
 		return nil, exprError(src, err, f.Names())
 	}
-	e := &rowExpr{src: src, prog: prog, env: env, row: row, cols: f.Columns}
-	names := usedNames(prog)
+	e := &rowExpr{src: src, prog: prog, env: env, row: row}
+	used := collectNames(prog)
 	for _, c := range f.Columns {
-		if names[c.Name] && c.Name != RowVar {
+		if used.names[c.Name] && c.Name != RowVar {
 			e.vars = append(e.vars, c)
 		}
 	}
-	e.useRow = names[RowVar]
+	// Filling row costs a boxed value per column per row: when every use
+	// of row has a constant key, fill only those columns.
+	for _, c := range f.Columns {
+		if used.rowUses > used.rowConst || used.rowKeys[c.Name] {
+			e.rowCols = append(e.rowCols, c)
+		}
+	}
 	return e, nil
 }
 
-type nameCollector map[string]bool
+// nameCollector gathers the names an expression reads, and the keys of
+// row["key"] lookups with a constant key.
+type nameCollector struct {
+	names    map[string]bool
+	rowKeys  map[string]bool
+	rowUses  int // identifiers "row"
+	rowConst int // of which row["constant"]
+}
 
-func (n nameCollector) Visit(node *ast.Node) {
-	if id, ok := (*node).(*ast.IdentifierNode); ok {
-		n[id.Value] = true
+func (n *nameCollector) Visit(node *ast.Node) {
+	switch x := (*node).(type) {
+	case *ast.IdentifierNode:
+		n.names[x.Value] = true
+		if x.Value == RowVar {
+			n.rowUses++
+		}
+	case *ast.MemberNode:
+		id, isID := x.Node.(*ast.IdentifierNode)
+		key, isKey := x.Property.(*ast.StringNode)
+		if isID && isKey && id.Value == RowVar {
+			n.rowKeys[key.Value] = true
+			n.rowConst++
+		}
 	}
 }
 
-func usedNames(p *vm.Program) map[string]bool {
-	names := nameCollector{}
+func collectNames(p *vm.Program) *nameCollector {
+	n := &nameCollector{names: map[string]bool{}, rowKeys: map[string]bool{}}
 	node := p.Node()
-	ast.Walk(&node, names)
-	return names
+	ast.Walk(&node, n)
+	return n
 }
 
 func exprError(src string, err error, columns []string) error {
@@ -112,10 +135,8 @@ func (e *rowExpr) eval(i int) (any, error) {
 	for _, c := range e.vars {
 		e.env[c.Name] = cellValue(c, i)
 	}
-	if e.useRow {
-		for _, c := range e.cols {
-			e.row[c.Name] = cellValue(c, i)
-		}
+	for _, c := range e.rowCols {
+		e.row[c.Name] = cellValue(c, i)
 	}
 	out, err := e.machine.Run(e.prog, e.env)
 	if err != nil {

@@ -99,3 +99,12 @@ func TestNew(t *testing.T) {
 		}
 	}
 }
+
+// A row lookup with a computed key must still see every column.
+func TestRowDynamicKey(t *testing.T) {
+	f := mk(t, "k,a,b,y\na,1,5,0\nb,1,5,1\na,3,0,0\n", "y")
+	apply(t, f, Filter{Expr: `row["a"] > 0 && row[k] > 2`})
+	if !reflect.DeepEqual(f.Column("k").Str, []string{"b", "a"}) {
+		t.Fatalf("k = %v", f.Column("k").Str)
+	}
+}
