@@ -121,40 +121,64 @@ func (o *optimizer) step(w, g []float32, nReg int, lr float32) {
 	g = g[:len(w)]
 	switch o.kind {
 	case optSGD:
-		for i, gi := range g {
-			w[i] -= lr * gi
-		}
+		sgdStep(w, g, lr)
 	case optMomentum, optNesterov:
-		m, mu := o.m[:len(w)], o.mom
-		nesterov := o.kind == optNesterov
+		momentumStep(w, g, o.m[:len(g)], o.mom, lr, o.kind == optNesterov)
+	case optAdam, optAdamW:
+		c1 := 1 - math.Pow(float64(o.b1), float64(o.t))
+		c2 := 1 - math.Pow(float64(o.b2), float64(o.t))
+		// lr·m̂/(√v̂+ε) = (lr/c1)·m/(√v/√c2 + ε): the bias corrections leave the loop.
+		adamStep(w, g, o.m[:len(g)], o.v[:len(g)], o.b1, o.b2, o.eps, lr/float32(c1), float32(1/math.Sqrt(c2)))
+	case optRMSProp:
+		rmspropStep(w, g, o.m[:len(g)], o.rho, o.eps, lr)
+	}
+}
+
+// The update loops are separate functions so that each keeps its operands in registers; all
+// slices have len(g) elements.
+
+func sgdStep(w, g []float32, lr float32) {
+	w = w[:len(g)]
+	for i, gi := range g {
+		w[i] -= lr * gi
+	}
+}
+
+func momentumStep(w, g, m []float32, mu, lr float32, nesterov bool) {
+	w, m = w[:len(g)], m[:len(g)]
+	if nesterov {
 		for i, gi := range g {
 			v := mu*m[i] + gi
 			m[i] = v
-			if nesterov {
-				v = gi + mu*v
-			}
-			w[i] -= lr * v
+			w[i] -= lr * (gi + mu*v)
 		}
-	case optAdam, optAdamW:
-		m, v := o.m[:len(w)], o.v[:len(w)]
-		b1, b2, eps := o.b1, o.b2, o.eps
-		c1 := 1 - math.Pow(float64(b1), float64(o.t))
-		c2 := 1 - math.Pow(float64(b2), float64(o.t))
-		// lr·m̂/(√v̂+ε) = (lr/c1)·m/(√v/√c2 + ε): the corrections leave the loop.
-		step, invSqrtC2 := lr/float32(c1), float32(1/math.Sqrt(c2))
-		for i, gi := range g {
-			mi := b1*m[i] + (1-b1)*gi
-			vi := b2*v[i] + (1-b2)*gi*gi
-			m[i], v[i] = mi, vi
-			w[i] -= step * mi / (sqrt32(vi)*invSqrtC2 + eps)
-		}
-	case optRMSProp:
-		s, rho, eps := o.m[:len(w)], o.rho, o.eps
-		for i, gi := range g {
-			si := rho*s[i] + (1-rho)*gi*gi
-			s[i] = si
-			w[i] -= lr * gi / (sqrt32(si) + eps)
-		}
+		return
+	}
+	for i, gi := range g {
+		v := mu*m[i] + gi
+		m[i] = v
+		w[i] -= lr * v
+	}
+}
+
+func adamStep(w, g, m, v []float32, b1, b2, eps, step, invSqrtC2 float32) {
+	w, m, v = w[:len(g)], m[:len(g)], v[:len(g)]
+	a1, a2 := 1-b1, 1-b2
+	for i, gi := range g {
+		mi := b1*m[i] + a1*gi
+		vi := b2*v[i] + a2*gi*gi
+		m[i], v[i] = mi, vi
+		w[i] -= step * mi / (sqrt32(vi)*invSqrtC2 + eps)
+	}
+}
+
+func rmspropStep(w, g, s []float32, rho, eps, lr float32) {
+	w, s = w[:len(g)], s[:len(g)]
+	a := 1 - rho
+	for i, gi := range g {
+		si := rho*s[i] + a*gi*gi
+		s[i] = si
+		w[i] -= lr * gi / (sqrt32(si) + eps)
 	}
 }
 

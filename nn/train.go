@@ -80,6 +80,37 @@ func (s EpochStats) MarshalJSON() ([]byte, error) {
 	return json.Marshal(m)
 }
 
+// UnmarshalJSON reads the form MarshalJSON writes; absent values become NaN.
+func (s *EpochStats) UnmarshalJSON(b []byte) error {
+	var m struct {
+		Epoch                                int
+		LR                                   float64
+		Loss, ValLoss, Accuracy, ValAccuracy *float64
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	fields := map[string]any{"epoch": &m.Epoch, "lr": &m.LR, "loss": &m.Loss, "val_loss": &m.ValLoss, "accuracy": &m.Accuracy, "val_accuracy": &m.ValAccuracy}
+	for k, v := range raw {
+		dst, ok := fields[k]
+		if !ok {
+			return fmt.Errorf("epoch stats: unknown field %q", k)
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			return fmt.Errorf("epoch stats: %s: %w", k, err)
+		}
+	}
+	orNaN := func(p *float64) float64 {
+		if p == nil {
+			return math.NaN()
+		}
+		return *p
+	}
+	*s = EpochStats{Epoch: m.Epoch, LR: m.LR, Loss: orNaN(m.Loss), ValLoss: orNaN(m.ValLoss), Accuracy: orNaN(m.Accuracy), ValAccuracy: orNaN(m.ValAccuracy)}
+	return nil
+}
+
 // Metric returns the named value ("loss", "val_loss", "accuracy", "val_accuracy", "lr") and
 // whether the name is known.
 func (s EpochStats) Metric(name string) (float64, bool) {

@@ -130,6 +130,16 @@ func TestHistoryJSON(t *testing.T) {
 	if string(b) != `{"epoch":2,"loss":0.5,"lr":0.1}` {
 		t.Errorf("JSON %s", b)
 	}
+	var back EpochStats
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Epoch != 2 || back.Loss != 0.5 || back.LR != 0.1 || !math.IsNaN(back.ValLoss) || !math.IsNaN(back.Accuracy) {
+		t.Errorf("read back %+v", back)
+	}
+	if err := json.Unmarshal([]byte(`{"epoch":1,"bogus":2}`), &back); err == nil {
+		t.Error("an unknown field was accepted")
+	}
 }
 
 func TestRegressionLearns(t *testing.T) {
