@@ -203,6 +203,24 @@ func (f lossFunc) ce(out, z, y []float32, rows, cols int, grad []float32) float6
 	return loss / float64(rows)
 }
 
+// checkTargets rejects targets the loss is not defined for: outside [0, 1] for
+// binary_crossentropy, negative for crossentropy. The error names the row and column (from 1).
+func (f lossFunc) checkTargets(what string, y []float32, cols int) error {
+	for i, v := range y {
+		bad := ""
+		switch {
+		case f.kind == lossBCE && (v < 0 || v > 1):
+			bad = "binary_crossentropy needs targets in [0, 1]"
+		case f.kind == lossCE && v < 0:
+			bad = "crossentropy needs non-negative targets (one-hot or class probabilities)"
+		}
+		if bad != "" {
+			return fmt.Errorf("%s data: Y row %d, column %d: target %v: %s", what, i/cols+1, i%cols+1, v, bad)
+		}
+	}
+	return nil
+}
+
 func argmax(v []float32) int {
 	best := 0
 	for i, x := range v {

@@ -338,6 +338,14 @@ func Fit(net *Network, train, val Data, cfg TrainConfig) (*History, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, d := range []struct {
+		what string
+		data Data
+	}{{"train", train}, {"validation", val}} {
+		if err := t.loss.checkTargets(d.what, d.data.Y, net.outputs); err != nil {
+			return nil, err
+		}
+	}
 	if (monitor == "accuracy" || monitor == "val_accuracy") && !t.loss.kind.classification() {
 		return nil, fmt.Errorf("early_stopping monitors %s but loss %s is not a classification loss", monitor, cfg.Loss)
 	}

@@ -180,6 +180,8 @@ func TestFitErrors(t *testing.T) {
 		{good, Data{}, TrainConfig{Loss: "crossentropy", Epochs: 1, Optimizer: Optimizer{Name: "adagrad"}}, `unknown optimizer "adagrad"`},
 		{good, Data{}, TrainConfig{Loss: "crossentropy", Epochs: 1, BatchSize: -1}, "batch_size must be positive"},
 		{good, Data{}, TrainConfig{Loss: "crossentropy", Epochs: 1, Schedule: Schedule{Kind: "step"}}, "every must be positive"},
+		{good, Data{Rows: 1, X: []float32{1, 2}, Y: []float32{-1, 2}}, TrainConfig{Loss: "crossentropy", Epochs: 1}, "validation data: Y row 1, column 1: target -1: crossentropy needs non-negative targets"},
+		{Data{Rows: 2, X: good.X, Y: []float32{0, 1, 2, 0}}, Data{}, TrainConfig{Loss: "binary_crossentropy", Epochs: 1}, "train data: Y row 2, column 1: target 2: binary_crossentropy needs targets in [0, 1]"},
 	}
 	for _, c := range cases {
 		_, err := Fit(net, c.train, c.val, c.cfg)
