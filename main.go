@@ -24,6 +24,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -231,25 +232,36 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return runExit(stderr, rep)
 }
 
-// runExit reports failed stages and picks the exit code: a failure beats a failed assertion.
+// runExit reports failed stages and picks the exit code. A mistake in the manifest found
+// while a stage ran (an expression naming a column the data lacks) counts as a manifest error;
+// it and a stage failure both outrank a failed assertion.
 func runExit(stderr io.Writer, rep *pipeline.Report) error {
 	code := exitOK
 	for _, st := range rep.Stages {
 		if st.Status != pipeline.Failed {
 			continue
 		}
-		var ae *pipeline.AssertError
-		if errors.As(st.Err, &ae) {
+		var (
+			ae *pipeline.AssertError
+			me *manifest.Error
+		)
+		switch {
+		case errors.As(st.Err, &ae):
 			for _, f := range ae.Failed {
 				fmt.Fprintf(stderr, "loom: stage %s: assertion failed: %s\n", st.Name, f)
 			}
 			if code == exitOK {
 				code = exitAssert
 			}
-			continue
+		case errors.As(st.Err, &me):
+			fmt.Fprintln(stderr, me)
+			if code != exitFailed {
+				code = exitUsage
+			}
+		default:
+			fmt.Fprintf(stderr, "loom: stage %s failed: %v\n", st.Name, st.Err)
+			code = exitFailed
 		}
-		fmt.Fprintf(stderr, "loom: stage %s failed: %v\n", st.Name, st.Err)
-		code = exitFailed
 	}
 	if code != exitOK {
 		return &exitError{code}
@@ -295,7 +307,14 @@ func printMetrics(w io.Writer, markdown bool, sum *pipeline.Summary) error {
 	return printTable(w, markdown, []string{"stage", "metric", "value"}, rows)
 }
 
-func formatMetric(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
+// formatMetric prints counts (epochs) as integers and other values, scores between 0 and 1
+// among them, with four decimals.
+func formatMetric(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) >= 2 && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 4, 64)
+}
 
 func printStatus(ws *pipeline.Workspace, w io.Writer, targets []string, force bool) error {
 	states, err := ws.Status()

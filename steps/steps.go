@@ -9,7 +9,12 @@ import (
 // Kinds returns every stage kind loom implements, by `uses` name.
 func Kinds() pipeline.Kinds {
 	return pipeline.Kinds{
-		"shell": shellKind{},
+		"shell":      shellKind{},
+		"dataset":    datasetKind{},
+		"preprocess": preprocessKind{},
+		"model":      modelKind{},
+		"train":      trainKind{},
+		"evaluate":   evaluateKind{},
 	}
 }
 

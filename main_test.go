@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/loom-ml/loom/pipeline"
+)
+
+// copyExample copies examples/NAME into a temporary folder, so tests never touch the
+// repository's own .loom folders, and returns the manifest's path there.
+func copyExample(t *testing.T, name string) string {
+	t.Helper()
+	src := filepath.Join("examples", name)
+	dst := filepath.Join(t.TempDir(), name)
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			if d.Name() == ".loom" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dst, "pipeline.yaml")
+}
+
+// loom runs the CLI in-process and returns its exit code, stdout and stderr.
+func loom(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := runCLI(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// runJSON runs `loom run --json` and decodes its summary.
+func runJSON(t *testing.T, args ...string) (int, *pipeline.Summary, string) {
+	t.Helper()
+	code, out, errOut := loom(t, append([]string{"run", "--json"}, args...)...)
+	var s pipeline.Summary
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("loom run --json printed no JSON (exit %d): %v\nstdout: %s\nstderr: %s", code, err, out, errOut)
+	}
+	return code, &s, errOut
+}
+
+func statusOf(s *pipeline.Summary) map[string]pipeline.Status {
+	m := map[string]pipeline.Status{}
+	for _, st := range s.Stages {
+		m[st.Name] = st.Status
+	}
+	return m
+}
+
+func wantStatuses(t *testing.T, s *pipeline.Summary, want string) {
+	t.Helper()
+	got := statusOf(s)
+	for _, f := range strings.Fields(want) {
+		name, status, _ := strings.Cut(f, "=")
+		if got[name] != pipeline.Status(status) {
+			t.Errorf("stage %s: %s, want %s (all: %v)", name, got[name], status, got)
+		}
+	}
+}
+
+// TestExamplesReachTheirAccuracy runs every bundled ML example from an empty cache and checks
+// the test accuracy the README promises, then that a rerun runs nothing.
+func TestExamplesReachTheirAccuracy(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		min  float64
+	}{
+		{"seed-case", 0.95},
+		{"iris", 0.95},
+		{"breast-cancer", 0.94},
+		{"digits", 0.96},
+		{"moons", 0.90},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := copyExample(t, tc.name)
+			code, s, stderr := runJSON(t, "-f", path)
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr)
+			}
+			acc := s.Metrics["evaluate"]["accuracy"]
+			t.Logf("%s: test accuracy %.4f", tc.name, acc)
+			if acc < tc.min {
+				t.Errorf("test accuracy %.4f, want >= %.2f", acc, tc.min)
+			}
+			_, again, _ := runJSON(t, "-f", path)
+			for _, st := range again.Stages {
+				if st.Status != pipeline.Cached {
+					t.Errorf("rerun with nothing changed: %s %s", st.Name, st.Status)
+				}
+			}
+			if !equalMetrics(s.Metrics, again.Metrics) {
+				t.Errorf("cached metrics differ: %v vs %v", s.Metrics, again.Metrics)
+			}
+		})
+	}
+}
+
+func equalMetrics(a, b map[string]map[string]float64) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return bytes.Equal(ja, jb)
+}
+
+// TestRunsAreBitIdentical runs one manifest from scratch in two folders: the metrics and
+// every artifact (models included) must be the same bytes.
+func TestRunsAreBitIdentical(t *testing.T) {
+	a, b := copyExample(t, "breast-cancer"), copyExample(t, "breast-cancer")
+	_, sa, _ := runJSON(t, "-f", a)
+	_, sb, _ := runJSON(t, "-f", b)
+	if !equalMetrics(sa.Metrics, sb.Metrics) {
+		t.Errorf("metrics differ between two runs:\n%v\n%v", sa.Metrics, sb.Metrics)
+	}
+	for i := range sa.Stages {
+		if sa.Stages[i].Action != sb.Stages[i].Action {
+			t.Errorf("stage %s: action ids differ, so an upstream artifact differed", sa.Stages[i].Name)
+		}
+	}
+	for _, f := range []string{"train/model.safetensors", "train/history.json", "train/loss.png", "prep/data.frame"} {
+		x, err1 := os.ReadFile(filepath.Join(filepath.Dir(a), ".loom", "out", f))
+		y, err2 := os.ReadFile(filepath.Join(filepath.Dir(b), ".loom", "out", f))
+		if err1 != nil || err2 != nil || !bytes.Equal(x, y) {
+			t.Errorf("%s differs between runs (%v, %v)", f, err1, err2)
+		}
+	}
+}
+
+// TestChangesRerunOnlyWhatTheyAffect edits the breast-cancer manifest the ways a user iterates.
+func TestChangesRerunOnlyWhatTheyAffect(t *testing.T) {
+	path := copyExample(t, "breast-cancer")
+	if code, _, stderr := runJSON(t, "-f", path); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, stderr)
+	}
+	src, _ := os.ReadFile(path)
+	edited := strings.Replace(string(src), "metrics: [accuracy, precision, recall, f1, auc, log_loss, confusion_matrix]", "metrics: [accuracy, f1]", 1)
+	if edited == string(src) {
+		t.Fatal("the example's metrics line changed; update this test")
+	}
+	os.WriteFile(path, []byte(edited), 0o644)
+	_, s, _ := runJSON(t, "-f", path)
+	wantStatuses(t, s, "load=cached prep=cached build=cached train=cached evaluate=ran")
+
+	_, s, _ = runJSON(t, "-f", path, "--set", "train.lr=0.002")
+	wantStatuses(t, s, "load=cached prep=cached build=cached train=ran evaluate=ran")
+}
+
+func TestAssertFailureExitsThree(t *testing.T) {
+	path := copyExample(t, "seed-case")
+	for i := range 2 { // the second run is cached and must fail the same way
+		code, s, stderr := runJSON(t, "-f", path, "--set", "epochs=1", "--set", "lr=0.0001")
+		if code != exitAssert {
+			t.Fatalf("run %d: exit %d, want 3\n%s", i, code, stderr)
+		}
+		if !strings.Contains(stderr, "assertion failed: accuracy >= 0.95 (accuracy = ") {
+			t.Errorf("run %d: stderr does not explain the assertion:\n%s", i, stderr)
+		}
+		if s.Metrics["evaluate"] == nil {
+			t.Errorf("run %d: the failing stage's metrics are missing", i)
+		}
+	}
+}
+
+func TestBadInputExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name, csv, manifestEdit string
+		code                    int
+		want                    string
+	}{
+		{name: "ragged row", csv: "x,y\n1,0\n2\n3,1\n", code: exitFailed, want: "data/samples.csv:3"},
+		{name: "not a number", csv: "x,y\n1,0\n2,1\n3,1\n4,0\n5,1\n6,0\n7,1\n8,0\n9,1\n10,0\n11,1\n12,0\n13,1\n14,0\n15,1\n16,0\n17,1\n18,0\n19,1\n20,0\nabc,1\n", code: exitFailed, want: `data/samples.csv:22: column "x"`},
+		{name: "empty file", csv: "", code: exitFailed, want: "data/samples.csv"},
+		{name: "one class", csv: "x,y\n1,0\n2,0\n3,0\n", code: exitFailed, want: "needs at least 2"},
+		{name: "missing target", csv: "x,z\n1,0\n2,1\n", code: exitFailed, want: `"y"`},
+		{name: "unknown param", manifestEdit: `lr: "${params.lrr}"`, code: exitUsage, want: "pipeline.yaml:"},
+		{name: "unknown optimizer", manifestEdit: "name: sgdd", code: exitUsage, want: "pipeline.yaml:"},
+		{name: "conv2d not yet", manifestEdit: "conv2d", code: exitUsage, want: "not supported yet"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := copyExample(t, "seed-case")
+			dir := filepath.Dir(path)
+			if code, _, stderr := loom(t, "run", "-f", path); code != 0 {
+				t.Fatalf("the example itself fails: %s", stderr)
+			}
+			before := listCache(t, dir)
+			if tc.csv != "" || tc.manifestEdit == "" {
+				os.WriteFile(filepath.Join(dir, "data", "samples.csv"), []byte(tc.csv), 0o644)
+			}
+			if tc.manifestEdit != "" {
+				src, _ := os.ReadFile(path)
+				var edited string
+				switch tc.manifestEdit {
+				case "conv2d":
+					edited = strings.Replace(string(src), "- dense: {units: 10, activation: relu}", "- conv2d: {filters: 4, kernel: 3}", 1)
+				case "name: sgdd":
+					edited = strings.Replace(string(src), "name: sgd", "name: sgdd", 1)
+				default:
+					edited = strings.Replace(string(src), `lr: "${params.lr}"`, tc.manifestEdit, 1)
+				}
+				if edited == string(src) {
+					t.Fatal("edit did not apply")
+				}
+				os.WriteFile(path, []byte(edited), 0o644)
+			}
+			code, _, stderr := loom(t, "run", "-f", path)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\n%s", code, tc.code, stderr)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, stderr)
+			}
+			for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+				if strings.Contains(line, "panic") || strings.Contains(line, "goroutine") {
+					t.Errorf("panic: %s", stderr)
+				}
+			}
+			if after := listCache(t, dir); after != before {
+				t.Errorf("the failed run changed the cache entries:\nbefore %s\nafter  %s", before, after)
+			}
+		})
+	}
+}
+
+// listCache lists the action entries and objects of a workspace's cache.
+func listCache(t *testing.T, dir string) string {
+	t.Helper()
+	var names []string
+	for _, sub := range []string{"actions", "objects"} {
+		filepath.WalkDir(filepath.Join(dir, ".loom", sub), func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				names = append(names, filepath.Base(p)[:8])
+			}
+			return nil
+		})
+	}
+	return strings.Join(names, " ")
+}
+
+func TestCommandLineMistakesExitTwo(t *testing.T) {
+	path := copyExample(t, "seed-case")
+	for _, args := range [][]string{
+		{},
+		{"frobnicate"},
+		{"run", "-f", path, "--nope"},
+		{"run", "-f", path, "-j", "0"},
+		{"run", "-f", path, "no-such-stage"},
+		{"run", "-f", path, "--set", "nosuchparam=1"},
+		{"dag", "-f", path, "--dot", "--mermaid"},
+		{"run", "-f", filepath.Join(filepath.Dir(path), "missing.yaml")},
+	} {
+		code, _, stderr := loom(t, args...)
+		want := exitUsage
+		if len(args) == 3 && strings.HasSuffix(args[2], "missing.yaml") {
+			want = exitFailed // a missing file is not a malformed manifest
+		}
+		if code != want {
+			t.Errorf("loom %v: exit %d, want %d\n%s", args, code, want, stderr)
+		}
+	}
+}
+
+func TestMetricsCommand(t *testing.T) {
+	path := copyExample(t, "seed-case")
+	if code, _, stderr := loom(t, "metrics", "-f", path); code != exitFailed || !strings.Contains(stderr, "not been run") {
+		t.Errorf("metrics before any run: exit %d, %s", code, stderr)
+	}
+	code, out, _ := loom(t, "run", "--json", "-f", path)
+	if code != 0 {
+		t.Fatal(code)
+	}
+	saved := filepath.Join(t.TempDir(), "base.json")
+	os.WriteFile(saved, []byte(out), 0o644)
+
+	_, md, _ := loom(t, "metrics", "--md", "-f", path)
+	if !regexp.MustCompile(`(?m)^\| evaluate +\| accuracy +\| +1\.0000 \|$`).MatchString(md) {
+		t.Errorf("markdown metrics:\n%s", md)
+	}
+	_, js, _ := loom(t, "metrics", "--json", "-f", path)
+	var s pipeline.Summary
+	if err := json.Unmarshal([]byte(js), &s); err != nil || s.Metrics["evaluate"]["accuracy"] == 0 {
+		t.Errorf("metrics --json: %v\n%s", err, js)
+	}
+	loom(t, "run", "-f", path, "--set", "epochs=5")
+	_, diff, _ := loom(t, "metrics", "diff", saved, "-f", path)
+	if !strings.Contains(diff, "change") || !strings.Contains(diff, "epochs") {
+		t.Errorf("metrics diff:\n%s", diff)
+	}
+}

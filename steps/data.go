@@ -1,0 +1,379 @@
+package steps
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/expr-lang/expr/parser"
+	"gopkg.in/yaml.v3"
+
+	"github.com/loom-ml/loom/pipeline"
+	"github.com/loom-ml/loom/pipeline/manifest"
+	"github.com/loom-ml/loom/steps/frame"
+)
+
+// frameFile is the artifact file of dataset and preprocess stages.
+const frameFile = "data.frame"
+
+// dataKinds are the stage kinds whose artifact is a frame.
+var dataKinds = []string{"preprocess", "dataset"}
+
+// readFrame reads the frame of the data stage this stage needs.
+func readFrame(env *pipeline.Env) (*frame.Frame, error) {
+	in, err := env.Input("data", dataKinds...)
+	if err != nil {
+		return nil, err
+	}
+	path, err := in.Path(frameFile)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fr, err := frame.ReadFrame(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("data from stage %s: %w", in.Stage, err)
+	}
+	return fr, nil
+}
+
+// writeFrame writes fr as the stage's artifact.
+func writeFrame(env *pipeline.Env, fr *frame.Frame) error {
+	f, err := os.Create(filepath.Join(env.Out, frameFile))
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	if _, err := fr.WriteTo(w); err != nil {
+		f.Close()
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// logShape logs a frame's size and split counts.
+func logShape(env *pipeline.Env, fr *frame.Frame) {
+	msg := fmt.Sprintf("%d rows (train %d, val %d, test %d), %d features",
+		fr.Rows(), fr.Count(frame.Train), fr.Count(frame.Val), fr.Count(frame.Test), len(fr.FeatureNames()))
+	if fr.Task == frame.Classification {
+		msg += fmt.Sprintf(", %d classes", len(fr.ClassLabels))
+	} else {
+		msg += ", regression target"
+	}
+	fmt.Fprintln(env.Log, msg)
+}
+
+// datasetKind loads a CSV/TSV file or generates synthetic data.
+type datasetKind struct{}
+
+type datasetSettings struct {
+	Path      string       `yaml:"path"`
+	Target    string       `yaml:"target"`
+	Features  []string     `yaml:"features"`
+	Delimiter string       `yaml:"delimiter"`
+	Task      string       `yaml:"task"`
+	Generate  *genSettings `yaml:"generate"`
+}
+
+type genSettings struct {
+	Kind     string  `yaml:"kind"`
+	N        int     `yaml:"n"`
+	Features int     `yaml:"features"`
+	Classes  int     `yaml:"classes"`
+	Noise    float64 `yaml:"noise"`
+	Seed     uint64  `yaml:"seed"`
+}
+
+func (datasetKind) Version() string { return "1" }
+
+func (datasetKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.Job, error) {
+	var s datasetSettings
+	if err := decode(st, &s); err != nil {
+		return nil, err
+	}
+	switch {
+	case s.Generate != nil && s.Path != "":
+		return nil, st.Errorf([]string{"generate"}, "dataset: give either path or generate, not both")
+	case s.Generate == nil && s.Path == "":
+		return nil, st.Errorf(nil, "dataset: needs path (a CSV or TSV file) or generate")
+	case s.Generate == nil && s.Target == "":
+		return nil, st.Errorf([]string{"path"}, "dataset: needs target, the label column of %s", s.Path)
+	}
+	if s.Delimiter != "" && utf8.RuneCountInString(s.Delimiter) != 1 {
+		return nil, st.Errorf([]string{"delimiter"}, "dataset: delimiter must be one character, got %q", s.Delimiter)
+	}
+	if s.Generate != nil {
+		// Check the options now, so a mistake is a manifest error, not a failed run.
+		if _, err := frame.Generate(s.genOptions()); err != nil {
+			return nil, st.Errorf([]string{"generate"}, "dataset: %v", err)
+		}
+	}
+	return &datasetJob{s: s}, nil
+}
+
+func (s *datasetSettings) genOptions() frame.GenOptions {
+	g := s.Generate
+	return frame.GenOptions{Kind: g.Kind, N: g.N, Features: g.Features, Classes: g.Classes, Noise: g.Noise, Seed: g.Seed, Task: s.Task}
+}
+
+type datasetJob struct{ s datasetSettings }
+
+func (j *datasetJob) Deps() []string {
+	if j.s.Path == "" {
+		return nil
+	}
+	return []string{j.s.Path}
+}
+
+func (j *datasetJob) Outs() []string { return nil }
+
+func (j *datasetJob) Run(_ context.Context, env *pipeline.Env) error {
+	var (
+		fr  *frame.Frame
+		err error
+	)
+	if j.s.Generate != nil {
+		fr, err = frame.Generate(j.s.genOptions())
+	} else {
+		var delim rune
+		if j.s.Delimiter != "" {
+			delim, _ = utf8.DecodeRuneInString(j.s.Delimiter)
+		}
+		fr, err = frame.ReadCSV(env.Abs(j.s.Path), frame.CSVOptions{Delimiter: delim, Target: j.s.Target, Features: j.s.Features, Task: j.s.Task})
+		var de *frame.DataError
+		if errors.As(err, &de) {
+			de.File = j.s.Path // as the user wrote it
+		}
+	}
+	if err != nil {
+		return err
+	}
+	logShape(env, fr)
+	return writeFrame(env, fr)
+}
+
+// preprocessKind applies the preprocess steps in order.
+type preprocessKind struct{}
+
+func (preprocessKind) Version() string { return "1" }
+
+// namedStep is a frame step with where it was written, for errors.
+type namedStep struct {
+	step frame.Step
+	path []string // inside with: steps, i, key
+}
+
+func (preprocessKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.Job, error) {
+	var raw struct {
+		Steps []map[string]yaml.Node `yaml:"steps"`
+	}
+	if err := decode(st, &raw); err != nil {
+		return nil, err
+	}
+	var (
+		steps []namedStep
+		errs  manifest.ErrorList
+	)
+	for i, item := range raw.Steps {
+		for key, node := range item { // the schema allows exactly one key
+			path := []string{"steps", strconv.Itoa(i), key}
+			parsed, err := parseStep(key, &node)
+			if err != nil {
+				errs = append(errs, st.Errorf(path, "%s: %v", key, err))
+				continue
+			}
+			for _, s := range parsed {
+				steps = append(steps, namedStep{s, path})
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if err := checkExprs(st, steps); err != nil {
+		return nil, err
+	}
+	return &preprocessJob{st: st, steps: steps}, nil
+}
+
+// parseStep turns one `steps` item into frame steps: none for drop_missing: false, one per
+// new column for derive, else one.
+func parseStep(key string, n *yaml.Node) ([]frame.Step, error) {
+	if key == "derive" {
+		// Columns are derived in the order written, so one may use another.
+		var out []frame.Step
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			var e string
+			if err := n.Content[i+1].Decode(&e); err != nil {
+				return nil, err
+			}
+			out = append(out, frame.Derive{Column: n.Content[i].Value, Expr: e})
+		}
+		return out, nil
+	}
+	s, err := parseOneStep(key, n)
+	if s == nil || err != nil {
+		return nil, err
+	}
+	return []frame.Step{s}, nil
+}
+
+func parseOneStep(key string, n *yaml.Node) (frame.Step, error) {
+	switch key {
+	case "drop_missing":
+		var on bool
+		if err := n.Decode(&on); err != nil {
+			return nil, fmt.Errorf("want true or false")
+		}
+		if !on {
+			return nil, nil
+		}
+		return frame.DropMissing{}, nil
+	case "impute":
+		var v struct {
+			Strategy string   `yaml:"strategy"`
+			Value    any      `yaml:"value"`
+			Columns  []string `yaml:"columns"`
+		}
+		err := n.Decode(&v)
+		return frame.Impute{Strategy: v.Strategy, Value: v.Value, Columns: v.Columns}, err
+	case "filter":
+		var e string
+		err := n.Decode(&e)
+		return frame.Filter{Expr: e}, err
+	case "select", "drop":
+		var cols []string
+		if err := n.Decode(&cols); err != nil {
+			return nil, err
+		}
+		if key == "select" {
+			return frame.Select{Columns: cols}, nil
+		}
+		return frame.Drop{Columns: cols}, nil
+	case "outliers":
+		var v struct {
+			Method    string   `yaml:"method"`
+			Threshold float64  `yaml:"threshold"`
+			Columns   []string `yaml:"columns"`
+		}
+		err := n.Decode(&v)
+		if v.Method == "" {
+			v.Method = "zscore"
+		}
+		return frame.Outliers{Method: v.Method, Threshold: v.Threshold, Columns: v.Columns}, err
+	case "encode":
+		var v struct {
+			Columns []string `yaml:"columns"`
+			Method  string   `yaml:"method"`
+		}
+		err := n.Decode(&v)
+		return frame.Encode{Columns: v.Columns, Method: v.Method}, err
+	case "split":
+		var v struct {
+			Test     float64 `yaml:"test"`
+			Val      float64 `yaml:"val"`
+			Stratify bool    `yaml:"stratify"`
+			Seed     uint64  `yaml:"seed"`
+		}
+		if err := n.Decode(&v); err != nil {
+			return nil, err
+		}
+		if v.Test+v.Val >= 1 {
+			return nil, fmt.Errorf("test + val must leave rows for training, got %g + %g", v.Test, v.Val)
+		}
+		return frame.SplitData{Test: v.Test, Val: v.Val, Stratify: v.Stratify, Seed: v.Seed}, nil
+	case "normalize":
+		var m string
+		err := n.Decode(&m)
+		return frame.Normalize{Method: m}, err
+	case "augment":
+		var v struct {
+			Noise *struct {
+				Std    float64 `yaml:"std"`
+				Copies int     `yaml:"copies"`
+			} `yaml:"noise"`
+			Oversample string `yaml:"oversample"`
+			Seed       uint64 `yaml:"seed"`
+		}
+		if err := n.Decode(&v); err != nil {
+			return nil, err
+		}
+		a := frame.Augment{Oversample: v.Oversample, Seed: v.Seed}
+		if v.Noise != nil {
+			a.NoiseStd, a.Copies = v.Noise.Std, max(v.Noise.Copies, 1)
+		}
+		return a, nil
+	}
+	return nil, fmt.Errorf("unknown step")
+}
+
+type preprocessJob struct {
+	st    *manifest.Stage
+	steps []namedStep
+}
+
+func (j *preprocessJob) Deps() []string { return nil }
+func (j *preprocessJob) Outs() []string { return nil }
+
+func (j *preprocessJob) Run(_ context.Context, env *pipeline.Env) error {
+	fr, err := readFrame(env)
+	if err != nil {
+		return err
+	}
+	for _, s := range j.steps {
+		if err := s.step.Apply(fr); err != nil {
+			return stepError(j.st, s, err)
+		}
+	}
+	logShape(env, fr)
+	return writeFrame(env, fr)
+}
+
+// stepError places a step's error at the step in the manifest. An expression that does
+// not compile is a mistake in the manifest; anything else is about the data.
+func stepError(st *manifest.Stage, s namedStep, err error) error {
+	key := s.path[len(s.path)-1]
+	var ee *frame.ExprError
+	if errors.As(err, &ee) {
+		return st.Errorf(s.path, "%s: %v", key, err)
+	}
+	return fmt.Errorf("%s: %s: %w", st.PosOf(s.path...), key, err)
+}
+
+// checkExprs compiles the expressions of filter and derive steps that do not depend on
+// columns, so that syntax errors are reported before anything runs. Unknown column names can
+// only be found once the data is there, when the step runs.
+func checkExprs(st *manifest.Stage, steps []namedStep) error {
+	var errs manifest.ErrorList
+	for _, s := range steps {
+		var src string
+		switch v := s.step.(type) {
+		case frame.Filter:
+			src = v.Expr
+		case frame.Derive:
+			src = v.Expr
+		default:
+			continue
+		}
+		if _, err := parser.Parse(src); err != nil {
+			errs = append(errs, st.Errorf(s.path, "%s: %v", s.path[len(s.path)-1], err))
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}

@@ -1,0 +1,233 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/loom-ml/loom/pipeline"
+	"github.com/loom-ml/loom/pipeline/manifest"
+	"github.com/loom-ml/loom/steps/frame"
+	"github.com/loom-ml/loom/steps/metrics"
+)
+
+// evaluateKind computes metrics of a trained model on one split and checks assertions.
+type evaluateKind struct{}
+
+func (evaluateKind) Version() string { return "1" }
+
+type evaluateSettings struct {
+	Split     string   `yaml:"split"`
+	Metrics   []string `yaml:"metrics"`
+	Average   string   `yaml:"average"`
+	Threshold *float64 `yaml:"threshold"`
+	Assert    []string `yaml:"assert"`
+}
+
+// assertion is a compiled `assert` condition.
+type assertion struct {
+	src  string
+	prog *vm.Program
+	path []string
+}
+
+func (evaluateKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.Job, error) {
+	var s evaluateSettings
+	if err := decode(st, &s); err != nil {
+		return nil, err
+	}
+	if s.Split == "" {
+		s.Split = "test"
+	}
+	split, err := frame.ParseSplit(s.Split)
+	if err != nil {
+		return nil, st.Errorf([]string{"split"}, "split: %v", err)
+	}
+	j := &evaluateJob{s: s, split: split, threshold: 0.5}
+	if s.Threshold != nil {
+		j.threshold = *s.Threshold
+	}
+	// Assertions may use any metric name; whether the metric was computed is checked when
+	// they run, since the defaults depend on the task.
+	env := map[string]any{}
+	for _, m := range metricNames {
+		env[m] = 0.0
+	}
+	var errs manifest.ErrorList
+	for i, src := range s.Assert {
+		path := []string{"assert", strconv.Itoa(i)}
+		p, err := expr.Compile(src, expr.Env(env), expr.AsBool())
+		if err != nil {
+			errs = append(errs, st.Errorf(path, "assert: %v (metrics: %s)", oneLine(err), strings.Join(metricNames, ", ")))
+			continue
+		}
+		j.asserts = append(j.asserts, assertion{src: src, prog: p, path: path})
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return j, nil
+}
+
+type evaluateJob struct {
+	s         evaluateSettings
+	split     frame.Split
+	threshold float64
+	asserts   []assertion
+}
+
+func (j *evaluateJob) Deps() []string { return nil }
+func (j *evaluateJob) Outs() []string { return nil }
+
+func (j *evaluateJob) Run(_ context.Context, env *pipeline.Env) error {
+	fr, err := readFrame(env)
+	if err != nil {
+		return err
+	}
+	net, err := loadNetwork(env, "train", "model")
+	if err != nil {
+		return err
+	}
+	data, err := frameData(fr, j.split)
+	if err != nil {
+		return err
+	}
+	if data.Rows == 0 {
+		return fmt.Errorf("the %s split is empty: add a split step to the preprocess stage", j.s.Split)
+	}
+	if net.Inputs()*data.Rows != len(data.X) {
+		return fmt.Errorf("the model takes %d inputs but the data has %d features", net.Inputs(), len(data.X)/data.Rows)
+	}
+	out := net.Predict(data.X, data.Rows)
+	in := metrics.Input{Task: metrics.Classification, Classes: len(fr.ClassLabels), Labels: fr.Labels(j.split),
+		Outputs: make([]float64, len(out)), Cols: net.Outputs()}
+	for i, v := range out {
+		in.Outputs[i] = float64(v)
+	}
+	names := j.s.Metrics
+	if fr.Task != frame.Classification {
+		in.Task, in.Labels, in.Targets = metrics.Regression, nil, make([]float64, data.Rows)
+		for i := range in.Targets {
+			in.Targets[i] = float64(data.Y[i])
+		}
+		if len(names) == 0 {
+			names = []string{"mse", "mae", "rmse", "r2"}
+		}
+	} else if len(names) == 0 {
+		names = []string{"accuracy", "precision", "recall", "f1", metrics.ConfusionMatrixName}
+	}
+	res, err := metrics.Evaluate(in, metrics.Options{Metrics: names, Average: j.s.Average, Threshold: j.threshold})
+	if err != nil {
+		var ne *metrics.NameError
+		if errors.As(err, &ne) {
+			return env.Stage.Errorf([]string{"metrics", strconv.Itoa(ne.Index)}, "%v", err)
+		}
+		return err
+	}
+	values := map[string]any{}
+	for _, m := range res.Values {
+		env.ReportMetric(m.Name, m.Value)
+		values[m.Name] = m.Value
+	}
+	if in.Task == metrics.Classification {
+		env.ReportTable(classTable(res, fr.ClassLabels, j.s.Split))
+		if contains(names, metrics.ConfusionMatrixName) {
+			env.ReportTable(confusionTable(res.Confusion, fr.ClassLabels, j.s.Split))
+		}
+	}
+	if err := writeJSON(filepath.Join(env.Out, "metrics.json"), values); err != nil {
+		return err
+	}
+	return j.check(env, values)
+}
+
+// check evaluates the assertions; a failure is recorded, not returned, so that the stage's
+// metrics are kept, shown and cached, and loom exits with code 3.
+func (j *evaluateJob) check(env *pipeline.Env, values map[string]any) error {
+	var machine vm.VM
+	for _, a := range j.asserts {
+		names := identifiers(a.src)
+		var missing, shown []string
+		for _, n := range names {
+			if v, ok := values[n]; ok {
+				shown = append(shown, fmt.Sprintf("%s = %.4f", n, v))
+			} else {
+				missing = append(missing, n)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("assert %q uses %s, which this stage does not compute: add it to metrics",
+				a.src, strings.Join(missing, ", "))
+		}
+		out, err := machine.Run(a.prog, values)
+		if err != nil {
+			return fmt.Errorf("assert %q: %v", a.src, err)
+		}
+		if ok, _ := out.(bool); !ok {
+			env.AssertFailed(fmt.Sprintf("%s (%s)", a.src, strings.Join(shown, ", ")))
+		}
+	}
+	return nil
+}
+
+// identifiers lists the distinct metric names an expression reads, in order.
+func identifiers(src string) []string {
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil
+	}
+	var c identCollector
+	ast.Walk(&tree.Node, &c)
+	return c.names
+}
+
+type identCollector struct{ names []string }
+
+func (c *identCollector) Visit(n *ast.Node) {
+	if id, ok := (*n).(*ast.IdentifierNode); ok && contains(metricNames, id.Value) && !contains(c.names, id.Value) {
+		c.names = append(c.names, id.Value)
+	}
+}
+
+// metricNames are the names an assertion may use: every scalar metric of either task.
+var metricNames = func() []string {
+	var names []string
+	for _, n := range append(metrics.Names(metrics.Classification), metrics.Names(metrics.Regression)...) {
+		if n != metrics.ConfusionMatrixName {
+			names = append(names, n)
+		}
+	}
+	return names
+}()
+
+// classTable is the per-class report, as scikit-learn's classification_report.
+func classTable(res metrics.Result, labels []string, split string) pipeline.Table {
+	t := pipeline.Table{Title: "per class, " + split + " split", Header: []string{"class", "precision", "recall", "f1", "support"}}
+	for _, r := range res.Report {
+		t.Rows = append(t.Rows, []string{labels[r.Class], f4(r.Precision), f4(r.Recall), f4(r.F1), strconv.Itoa(r.Support)})
+	}
+	return t
+}
+
+// confusionTable has a row per true class and a column per predicted class.
+func confusionTable(cm [][]int, labels []string, split string) pipeline.Table {
+	t := pipeline.Table{Title: "confusion matrix, " + split + " split (rows: true, columns: predicted)", Header: append([]string{"true \\ predicted"}, labels...)}
+	for i, row := range cm {
+		r := []string{labels[i]}
+		for _, n := range row {
+			r = append(r, strconv.Itoa(n))
+		}
+		t.Rows = append(t.Rows, r)
+	}
+	return t
+}
+
+func f4(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
