@@ -16,7 +16,9 @@ const (
 // the AVX2 kernel when useAsm is set and the portable kernel otherwise.
 // Arguments are checked and m, n, k are positive.
 func blockedGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	var buf [kc * nrMax]float32
+	// The buffer comes from a pool, and only when a strip needs packing:
+	// zeroing a fresh 16 KiB array would cost more than a small product.
+	var buf *packBuf
 	rsa, csa := lda, 1
 	if transA {
 		rsa, csa = 1, lda
@@ -29,11 +31,13 @@ func blockedGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 		}
 		for j0 := 0; j0 < n; j0 += nrMax {
 			nb := min(nrMax, n-j0)
-			bs, boff, ldbp := buf[:], 0, nrMax
-			if !transB && nb == nrMax && m < packMinM {
-				bs, boff, ldbp = b, k0*ldb+j0, ldb
-			} else {
+			bs, boff, ldbp := b, k0*ldb+j0, ldb
+			if transB || nb < nrMax || m >= packMinM {
+				if buf == nil {
+					buf = getBuf()
+				}
 				packB(transB, kb, nb, b, ldb, k0, j0, buf[:kb*nrMax])
+				bs, boff, ldbp = buf[:], 0, nrMax
 			}
 			for i0 := 0; i0 < m; i0 += mrMax {
 				aoff, coff, mb := i0*rsa+k0*csa, i0*ldc+j0, min(mrMax, m-i0)
@@ -44,6 +48,35 @@ func blockedGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 				}
 			}
 		}
+	}
+	if buf != nil {
+		putBuf(buf)
+	}
+}
+
+// packBuf holds one packed strip of op(B).
+type packBuf [kc * nrMax]float32
+
+// packPool keeps packing buffers for reuse; a channel, unlike sync.Pool, is
+// never emptied by the garbage collector, so calls stop allocating once the
+// pool holds a buffer per concurrent caller (up to its capacity).
+var packPool = make(chan *packBuf, 64)
+
+// getBuf takes a buffer from packPool, allocating only when it is empty.
+func getBuf() *packBuf {
+	select {
+	case p := <-packPool:
+		return p
+	default:
+		return new(packBuf)
+	}
+}
+
+// putBuf returns p to packPool, dropping it when the pool is full.
+func putBuf(p *packBuf) {
+	select {
+	case packPool <- p:
+	default:
 	}
 }
 
@@ -58,11 +91,24 @@ func packB(transB bool, kb, nb int, b []float32, ldb, k0, j0 int, dst []float32)
 		}
 		return
 	}
-	// op(B)(l,j) = b[j*ldb+l]: walk each source row once, scattering down a column.
+	// op(B)(l,j) = b[j*ldb+l]: read four source rows at once so each
+	// destination row gets four adjacent stores.
 	if nb < nrMax {
 		clear(dst)
 	}
-	for j := 0; j < nb; j++ {
+	j := 0
+	for ; j+4 <= nb; j += 4 {
+		base := (j0+j)*ldb + k0
+		s0 := b[base : base+kb]
+		s1 := b[base+ldb : base+ldb+kb][:len(s0)]
+		s2 := b[base+2*ldb : base+2*ldb+kb][:len(s0)]
+		s3 := b[base+3*ldb : base+3*ldb+kb][:len(s0)]
+		for l := range s0 {
+			d := dst[l*nrMax+j : l*nrMax+j+4 : l*nrMax+j+4]
+			d[0], d[1], d[2], d[3] = s0[l], s1[l], s2[l], s3[l]
+		}
+	}
+	for ; j < nb; j++ {
 		src := b[(j0+j)*ldb+k0 : (j0+j)*ldb+k0+kb]
 		for l, v := range src {
 			dst[l*nrMax+j] = v

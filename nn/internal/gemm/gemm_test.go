@@ -172,3 +172,36 @@ func testSgemmNoAlloc(t *testing.T) {
 		t.Fatalf("Sgemm allocated %v times per run", allocs)
 	}
 }
+
+func TestSgemmConcurrent(t *testing.T) { paths(t, testSgemmConcurrent) }
+
+// testSgemmConcurrent runs products that need packing buffers from several
+// goroutines at once; each result must match the single-threaded one.
+func testSgemmConcurrent(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const m, n, k = 37, 45, 300
+	a, b := randSlice(r, m*k), randSlice(r, n*k)
+	want := make([]float32, m*n)
+	Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, want, n)
+	errs := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			c := make([]float32, m*n)
+			for it := 0; it < 20; it++ {
+				Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n)
+				for i := range c {
+					if !sameBits(c[i], want[i]) {
+						errs <- "concurrent result differs"
+						return
+					}
+				}
+			}
+			errs <- ""
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if e := <-errs; e != "" {
+			t.Fatal(e)
+		}
+	}
+}
