@@ -240,6 +240,9 @@ func (f *Frame) classIndex() map[string]int {
 // that no row is formatted as text.
 func (f *Frame) labeler() func(i int) int {
 	t := f.TargetColumn()
+	if t == nil { // new data read for prediction has no target
+		return func(int) int { return -1 }
+	}
 	if t.Kind == Categorical {
 		idx := f.classIndex()
 		return func(i int) int {

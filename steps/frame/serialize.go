@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -133,8 +134,8 @@ func ReadFrame(r io.Reader) (*Frame, error) {
 	if n > maxHeader {
 		return nil, fmt.Errorf("read frame: header of %d bytes is too large", n)
 	}
-	js := make([]byte, n)
-	if _, err := io.ReadFull(r, js); err != nil {
+	js, err := readN(r, int(n))
+	if err != nil {
 		return nil, fmt.Errorf("read frame header: %w", err)
 	}
 	var h fileHeader
@@ -149,8 +150,8 @@ func ReadFrame(r io.Reader) (*Frame, error) {
 
 func readBody(r io.Reader, h *fileHeader) (*Frame, error) {
 	f := &Frame{Target: h.Target, Task: h.Task, ClassLabels: h.Classes, Transforms: h.Transforms}
-	tags := make([]byte, h.Rows)
-	if _, err := io.ReadFull(r, tags); err != nil {
+	tags, err := readN(r, h.Rows)
+	if err != nil {
 		return nil, fmt.Errorf("read frame splits: %w", err)
 	}
 	f.Splits = make([]Split, h.Rows)
@@ -174,8 +175,8 @@ func readColumn(r io.Reader, fc fileColumn, rows int) (*Column, error) {
 	c := &Column{Name: fc.Name, OneHot: fc.OneHot}
 	switch fc.Kind {
 	case "numeric":
-		buf := make([]byte, 8*rows)
-		if _, err := io.ReadFull(r, buf); err != nil {
+		buf, err := readN(r, 8*rows)
+		if err != nil {
 			return nil, err
 		}
 		c.Num = make([]float64, rows)
@@ -184,8 +185,8 @@ func readColumn(r io.Reader, fc fileColumn, rows int) (*Column, error) {
 		}
 	case "categorical":
 		c.Kind = Categorical
-		buf := make([]byte, 4*rows)
-		if _, err := io.ReadFull(r, buf); err != nil {
+		buf, err := readN(r, 4*rows)
+		if err != nil {
 			return nil, err
 		}
 		c.Str = make([]string, rows)
@@ -202,4 +203,25 @@ func readColumn(r io.Reader, fc fileColumn, rows int) (*Column, error) {
 		return nil, fmt.Errorf("unknown column kind %q", fc.Kind)
 	}
 	return c, nil
+}
+
+// readN reads exactly n bytes. Past a megabyte it grows its buffer only as
+// data arrives, so that a damaged row count fails on the short read
+// instead of first allocating gigabytes.
+func readN(r io.Reader, n int) ([]byte, error) {
+	const chunk = 1 << 20
+	if n <= chunk {
+		buf := make([]byte, n)
+		_, err := io.ReadFull(r, buf)
+		return buf, err
+	}
+	var buf bytes.Buffer
+	m, err := io.CopyN(&buf, r, int64(n))
+	if m < int64(n) {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
