@@ -62,9 +62,10 @@ type Env struct {
 
 // An Input is an upstream stage's artifact.
 type Input struct {
-	Stage string // the upstream stage's name
-	Kind  string // its kind
-	files map[string]string
+	Stage  string   // the upstream stage's name
+	Kind   string   // its kind
+	Output OutputID // what it produced
+	files  map[string]string
 }
 
 // Path returns the path of the artifact file name, or an error naming the files there are.

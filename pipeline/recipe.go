@@ -20,6 +20,9 @@ type Recipe struct {
 	Settings map[string]any      `json:"settings"`
 	Deps     map[string]Digest   `json:"deps,omitempty"`     // workspace path -> digest
 	Upstream map[string]OutputID `json:"upstream,omitempty"` // stage -> output
+	// Covers holds the stages a Sweeper runs, as they are resolved with the manifest's own
+	// params; their input files are in Deps.
+	Covers map[string]Covered `json:"covers,omitempty"`
 	// Params holds the values of the params the settings read. It explains changes; it is not
 	// hashed, since the settings already hold the interpolated values.
 	Params map[string]any `json:"params,omitempty"`
@@ -39,16 +42,43 @@ func (r *Recipe) ID() ActionID {
 	return ActionID(hex.EncodeToString(h.Sum(nil)))
 }
 
+// Covered is a stage a Sweeper runs, as part of the Sweeper's recipe.
+type Covered struct {
+	Kind     string         `json:"kind"`
+	Version  string         `json:"version"`
+	Settings map[string]any `json:"settings"`
+}
+
+// A Sweeper is a job that runs other stages of the pipeline itself, as a tune stage runs its
+// target's part of the DAG for each trial. Its ActionID covers those stages' kinds, settings
+// and input files, so that editing any of them, or their data, makes it run again.
+type Sweeper interface {
+	Covers() []string // the stages it runs
+}
+
 // newRecipe builds the recipe of st given the outputs of the stages it needs.
-func newRecipe(m *manifest.Manifest, st *manifest.Stage, kind Kind, job Job, h *fileHasher, up map[string]OutputID) (*Recipe, error) {
-	r := &Recipe{Kind: st.Uses, Version: kind.Version(), Settings: st.Settings}
+func newRecipe(m *manifest.Manifest, st *manifest.Stage, kinds Kinds, jobs map[string]Job, h *fileHasher, up map[string]OutputID) (*Recipe, error) {
+	job := jobs[st.Name]
+	r := &Recipe{Kind: st.Uses, Version: kinds[st.Uses].Version(), Settings: st.Settings}
 	if len(st.Needs) > 0 {
 		r.Upstream = make(map[string]OutputID, len(st.Needs))
 		for _, n := range st.Needs {
 			r.Upstream[n] = up[n]
 		}
 	}
-	if deps := job.Deps(); len(deps) > 0 {
+	deps := job.Deps()
+	if sw, ok := job.(Sweeper); ok {
+		r.Covers = map[string]Covered{}
+		for _, name := range sw.Covers() {
+			cs, ok := m.Stages[name]
+			if !ok {
+				return nil, fmt.Errorf("runs stage %q, which does not exist", name)
+			}
+			r.Covers[name] = Covered{Kind: cs.Uses, Version: kinds[cs.Uses].Version(), Settings: cs.Settings}
+			deps = append(deps, jobs[name].Deps()...)
+		}
+	}
+	if len(deps) > 0 {
 		r.Deps = make(map[string]Digest, len(deps))
 		for _, d := range deps {
 			dg, err := h.Digest(filepath.Join(m.Dir, d))
@@ -114,6 +144,11 @@ func explain(old, cur *Recipe) []string {
 			why = append(why, "input "+d+" no longer read")
 		case a != b:
 			why = append(why, "input "+d+" changed")
+		}
+	}
+	for _, s := range sortedKeys(union(old.Covers, cur.Covers)) {
+		if jsonString(old.Covers[s]) != jsonString(cur.Covers[s]) {
+			why = append(why, "swept stage "+s+" changed")
 		}
 	}
 	for _, s := range sortedKeys(union(old.Upstream, cur.Upstream)) {

@@ -288,7 +288,7 @@ func (ex *executor) stage(ctx context.Context, st *manifest.Stage, up map[string
 	for n, e := range up {
 		outputs[n] = e.Output
 	}
-	recipe, err := newRecipe(ex.m, st, ex.ws.kinds[st.Uses], job, ex.ws.files, outputs)
+	recipe, err := newRecipe(ex.m, st, ex.ws.kinds, ex.jobs, ex.ws.files, outputs)
 	if err != nil {
 		res.Status, res.Err = Failed, err
 		return
@@ -381,7 +381,7 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 	}
 	for _, n := range st.Needs {
 		e := up[n]
-		in := Input{Stage: n, Kind: ex.m.Stages[n].Uses, files: make(map[string]string, len(e.Files))}
+		in := Input{Stage: n, Kind: ex.m.Stages[n].Uses, Output: e.Output, files: make(map[string]string, len(e.Files))}
 		for _, f := range e.Files {
 			in.files[f.Path] = c.ObjectPath(f.Digest)
 		}

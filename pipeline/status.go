@@ -53,7 +53,7 @@ func (w *Workspace) Status() ([]StageState, error) {
 // the one of the stage's previous run.
 func (w *Workspace) explainStage(name string, outputs map[string]OutputID, prev ActionID) (bool, []string) {
 	st := w.M.Stages[name]
-	r, err := newRecipe(w.M, st, w.kinds[st.Uses], w.jobs[name], w.files, outputs)
+	r, err := newRecipe(w.M, st, w.kinds, w.jobs, w.files, outputs)
 	if err != nil {
 		return false, []string{err.Error()}
 	}
