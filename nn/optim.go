@@ -161,14 +161,27 @@ func momentumStep(w, g, m []float32, mu, lr float32, nesterov bool) {
 	}
 }
 
+// adamStep applies Adam's update; the assembly version, where there is one, takes the bulk in
+// blocks of 8 and this loop the rest. Both round every operation to float32 in the same order
+// (the explicit conversions forbid fused multiply-adds), so they give bit-identical weights.
 func adamStep(w, g, m, v []float32, b1, b2, eps, step, invSqrtC2 float32) {
 	w, m, v = w[:len(g)], m[:len(g)], v[:len(g)]
-	a1, a2 := 1-b1, 1-b2
+	k := adamConsts{b1, 1 - b1, b2, 1 - b2, step, invSqrtC2, eps}
+	done := adamVector(w, g, m, v, &k)
+	adamScalar(w[done:], g[done:], m[done:], v[done:], &k)
+}
+
+// adamConsts is the layout the assembly kernel reads.
+type adamConsts struct{ b1, a1, b2, a2, step, invSqrtC2, eps float32 }
+
+func adamScalar(w, g, m, v []float32, k *adamConsts) {
+	w, m, v = w[:len(g)], m[:len(g)], v[:len(g)]
 	for i, gi := range g {
-		mi := b1*m[i] + a1*gi
-		vi := b2*v[i] + a2*gi*gi
+		mi := float32(k.b1*m[i]) + float32(k.a1*gi)
+		vi := float32(k.b2*v[i]) + float32(float32(k.a2*gi)*gi)
 		m[i], v[i] = mi, vi
-		w[i] -= step * mi / (sqrt32(vi)*invSqrtC2 + eps)
+		den := float32(sqrt32(vi)*k.invSqrtC2) + k.eps
+		w[i] -= float32(k.step*mi) / den
 	}
 }
 
