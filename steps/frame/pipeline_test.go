@@ -61,3 +61,30 @@ func TestManifestExample(t *testing.T) {
 		t.Fatal("the matrix changed across serialisation")
 	}
 }
+
+// TestNormalizeMatchesSklearn compares with scikit-learn 1.2's
+// StandardScaler, RobustScaler and MinMaxScaler fitted on the first 100
+// rows of iris and applied to all 150 (values printed by sklearn).
+func TestNormalizeMatchesSklearn(t *testing.T) {
+	want := map[string][3]float64{
+		"zscore": {-0.5810659036233283, 1.5524003776254, 2.692416202625307},
+		"robust": {-0.333333333333334, 0.9380530973451325, 1.3636363636363633},
+		"minmax": {0.2962962962962963, 1.0, 1.2941176470588234},
+	}
+	for method, w := range want {
+		f, err := ReadCSV("testdata/iris.csv", CSVOptions{Target: "species"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 100; i < 150; i++ {
+			f.Splits[i] = Test
+		}
+		apply(t, f, Normalize{Method: method})
+		got := [3]float64{nums(f, "sepal_length")[0], nums(f, "petal_length")[149], nums(f, "petal_width")[120]}
+		for k := range got {
+			if d := got[k] - w[k]; d > 1e-12 || d < -1e-12 {
+				t.Errorf("%s: value %d = %v, sklearn %v", method, k, got[k], w[k])
+			}
+		}
+	}
+}
