@@ -312,7 +312,8 @@ func monitorSpec(es EarlyStopping, hasVal bool) (string, bool, error) {
 // Fit trains net on train for cfg.Epochs epochs of mini-batches, evaluating val (which may be
 // empty) after each epoch, and returns the history. Invalid configuration or data returns an
 // error before any training. The same net, data and cfg give a bit-identical history and
-// bit-identical final weights.
+// bit-identical final weights. Each call starts a fresh optimiser state (moments, step count),
+// so calling Fit again continues from the current weights, not from the optimiser's state.
 func Fit(net *Network, train, val Data, cfg TrainConfig) (*History, error) {
 	if cfg.Epochs <= 0 {
 		return nil, fmt.Errorf("epochs must be positive, got %d", cfg.Epochs)
