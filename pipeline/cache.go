@@ -62,7 +62,7 @@ type Entry struct {
 	Action  ActionID `json:"action"`
 	Output  OutputID `json:"output"`
 	Result           // what the stage produced
-	Recipe  *Recipe  `json:"recipe,omitempty"` // what went into the ActionID, to explain misses
+	Recipe  *Recipe  `json:"-"`       // what went into the ActionID, stored beside the entry
 	Seconds float64  `json:"seconds"`          // how long the run took
 }
 
@@ -148,11 +148,38 @@ func (c *Cache) Get(id ActionID) (*Entry, error) {
 // Put records e under its ActionID. Its objects must already be stored.
 func (c *Cache) Put(e *Entry) error {
 	e.Output = e.Result.outputID()
-	b, err := json.MarshalIndent(e, "", "\t")
+	if e.Recipe != nil {
+		// The recipe only explains misses (loom status), so it lives in a file of its own
+		// that hits never read.
+		b, err := json.Marshal(e.Recipe)
+		if err != nil {
+			return err
+		}
+		if err := c.writeAtomic(c.actionPath(e.Action)+recipeSuffix, bytes.NewReader(b), 0o644, false); err != nil {
+			return err
+		}
+	}
+	b, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
 	return c.writeAtomic(c.actionPath(e.Action), bytes.NewReader(b), 0o644, true)
+}
+
+// recipeSuffix names the file beside an entry that holds its recipe.
+const recipeSuffix = ".recipe"
+
+// Recipe returns the recipe recorded with the entry id.
+func (c *Cache) Recipe(id ActionID) (*Recipe, error) {
+	b, err := os.ReadFile(c.actionPath(id) + recipeSuffix)
+	if err != nil {
+		return nil, err
+	}
+	var r Recipe
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
 }
 
 // Store copies the file at path into the object store and returns its reference under the

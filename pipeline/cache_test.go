@@ -77,7 +77,7 @@ func TestEntryWhoseObjectIsTruncatedIsAMiss(t *testing.T) {
 	}
 	// An entry edited by hand no longer matches its output id.
 	b, _ := os.ReadFile(c.actionPath(e.Action))
-	os.WriteFile(c.actionPath(e.Action), []byte(strings.Replace(string(b), `"path": "f"`, `"path": "g"`, 1)), 0o644)
+	os.WriteFile(c.actionPath(e.Action), []byte(strings.Replace(string(b), `"path":"f"`, `"path":"g"`, 1)), 0o644)
 	if _, err := c.Get(e.Action); !errors.As(err, &miss) {
 		t.Fatalf("tampered entry: %v, want a miss", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // GCStats counts what GC removed.
@@ -41,8 +42,12 @@ func GC(loomDir string) (GCStats, error) {
 	c := &Cache{dir: loomDir}
 	objects := map[Digest]bool{}
 	err = walkFiles(filepath.Join(loomDir, "actions"), func(path string, fi fs.FileInfo) error {
-		id := ActionID(filepath.Base(path))
+		isRecipe := strings.HasSuffix(path, recipeSuffix)
+		id := ActionID(strings.TrimSuffix(filepath.Base(path), recipeSuffix))
 		if keep[id] {
+			if isRecipe {
+				return nil
+			}
 			if e, err := c.Get(id); err == nil {
 				for _, f := range append(e.Files, e.Outs...) {
 					objects[f.Digest] = true
@@ -50,7 +55,9 @@ func GC(loomDir string) (GCStats, error) {
 				return nil
 			}
 		}
-		st.Actions++
+		if !isRecipe {
+			st.Actions++
+		}
 		return os.Remove(path)
 	})
 	if err != nil {

@@ -74,11 +74,11 @@ func (w *Workspace) explainStage(name string, outputs map[string]OutputID, prev 
 	if prev == id {
 		return false, []string{fmt.Sprintf("cache entry unusable (%v)", err)}
 	}
-	old, perr := w.cache.Get(prev)
-	if perr != nil || old.Recipe == nil {
+	old, perr := w.cache.Recipe(prev)
+	if perr != nil {
 		return false, []string{"no cache entry for these settings and inputs"}
 	}
-	why := explain(old.Recipe, r)
+	why := explain(old, r)
 	if len(why) == 0 {
 		why = []string{"no cache entry for these settings and inputs"}
 	}

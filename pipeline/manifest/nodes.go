@@ -8,6 +8,7 @@ import (
 	"math"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -258,6 +259,9 @@ func scalar(n *yaml.Node) any {
 	case "!!null":
 		return nil
 	case "!!bool", "!!int", "!!float":
+		if v, ok := fastScalar(n); ok {
+			return v
+		}
 		var v any
 		if err := n.Decode(&v); err != nil {
 			return n.Value
@@ -274,6 +278,29 @@ func scalar(n *yaml.Node) any {
 		return v
 	}
 	return n.Value
+}
+
+// fastScalar reads the common spellings (true, 42, 0.001) without yaml.v3's reflection-based
+// Decode, which was a tenth of Parse; anything unusual (0x1F, 1_000, .inf, True) is left to Decode.
+func fastScalar(n *yaml.Node) (any, bool) {
+	switch n.Tag {
+	case "!!bool", "":
+		switch n.Value {
+		case "true":
+			return true, true
+		case "false":
+			return false, true
+		}
+	}
+	if i, err := strconv.Atoi(n.Value); err == nil && n.ShortTag() == "!!int" {
+		return i, true
+	}
+	if n.ShortTag() == "!!float" && !strings.ContainsAny(n.Value, "_xXpPiInN") {
+		if f, err := strconv.ParseFloat(n.Value, 64); err == nil {
+			return f, true
+		}
+	}
+	return nil, false
 }
 
 // isString reports whether a scalar node holds a string (so ${} applies to it).
