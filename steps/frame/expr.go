@@ -55,7 +55,13 @@ func compileRowExpr(f *Frame, src string, opts ...expr.Option) (*rowExpr, error)
 		}
 	}
 	env[RowVar] = row
-	prog, err := expr.Compile(src, append([]expr.Option{expr.Env(env)}, opts...)...)
+	options := []expr.Option{expr.Env(env)}
+	for _, fn := range mathFuncs {
+		if _, isColumn := env[fn.name]; !isColumn {
+			options = append(options, fn.option())
+		}
+	}
+	prog, err := expr.Compile(src, append(options, opts...)...)
 	if err != nil {
 		return nil, exprError(src, err, f.Names())
 	}
@@ -166,4 +172,42 @@ func toNumber(v any) (float64, bool) {
 		return math.NaN(), true
 	}
 	return 0, false
+}
+
+// mathFunc is a numeric function expressions may call, beside expr's builtins (abs, ceil,
+// floor, round, min, max...). A column of the same name hides it.
+type mathFunc struct {
+	name string
+	f1   func(float64) float64
+	f2   func(float64, float64) float64
+}
+
+// mathFuncs are the functions of derived columns and filters: sqrt(x), log(x) (natural),
+// log10, log2, log1p, exp, pow(x, y), sin, cos, tanh, and isnan(x), true for a missing value.
+var mathFuncs = []mathFunc{
+	{name: "sqrt", f1: math.Sqrt}, {name: "log", f1: math.Log}, {name: "log10", f1: math.Log10},
+	{name: "log2", f1: math.Log2}, {name: "log1p", f1: math.Log1p}, {name: "exp", f1: math.Exp},
+	{name: "sin", f1: math.Sin}, {name: "cos", f1: math.Cos}, {name: "tanh", f1: math.Tanh},
+	{name: "pow", f2: math.Pow}, {name: "isnan"},
+}
+
+func (m mathFunc) option() expr.Option {
+	switch {
+	case m.f1 != nil:
+		return expr.Function(m.name, func(p ...any) (any, error) { return m.f1(toFloat(p[0])), nil }, new(func(float64) float64))
+	case m.f2 != nil:
+		return expr.Function(m.name, func(p ...any) (any, error) { return m.f2(toFloat(p[0]), toFloat(p[1])), nil }, new(func(float64, float64) float64))
+	}
+	return expr.Function(m.name, func(p ...any) (any, error) { return math.IsNaN(toFloat(p[0])), nil }, new(func(float64) bool))
+}
+
+// toFloat converts the numbers an expression may pass (expr keeps integer literals as int).
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case int:
+		return float64(x)
+	}
+	return math.NaN()
 }
