@@ -112,10 +112,11 @@ func activationGrad(k actKind, alpha float32, z, a, d []float32, rows, cols int)
 	switch k {
 	case actLinear:
 	case actReLU:
-		for i, v := range z {
-			if v <= 0 {
-				d[i] = 0
-			}
+		// Branch-free: half the signs are unpredictable, and a mispredicted branch per value
+		// cost more than the rest of the pass. a = max(z, 0) is +0 exactly when z ≤ 0.
+		for i, v := range a {
+			keep := uint32(-int32(math.Float32bits(v)) >> 31)
+			d[i] = math.Float32frombits(math.Float32bits(d[i]) & keep)
 		}
 	case actLeakyReLU:
 		for i, v := range z {
