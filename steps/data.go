@@ -234,9 +234,14 @@ func parseStep(key string, n *yaml.Node) ([]frame.Step, error) {
 func parseOneStep(key string, n *yaml.Node) (frame.Step, error) {
 	switch key {
 	case "drop_missing":
+		var cols []string
+		if n.Kind == yaml.SequenceNode {
+			err := n.Decode(&cols)
+			return frame.DropMissing{Columns: cols}, err
+		}
 		var on bool
 		if err := n.Decode(&on); err != nil {
-			return nil, fmt.Errorf("want true or false")
+			return nil, fmt.Errorf("want true, false or a list of columns")
 		}
 		if !on {
 			return nil, nil

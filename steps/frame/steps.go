@@ -18,14 +18,28 @@ type Step interface {
 
 // DropMissing removes every row, of any split, that has a missing value in
 // any column.
-type DropMissing struct{}
+type DropMissing struct {
+	// Columns to check; empty means every column.
+	Columns []string
+}
 
 // Apply removes the rows with a missing value.
-func (DropMissing) Apply(f *Frame) error {
+func (s DropMissing) Apply(f *Frame) error {
+	cols := f.Columns
+	if len(s.Columns) > 0 {
+		cols = nil
+		for _, name := range s.Columns {
+			c := f.Column(name)
+			if c == nil {
+				return f.unknownColumn("drop_missing", name)
+			}
+			cols = append(cols, c)
+		}
+	}
 	keep := make([]bool, f.Rows())
 	for i := range keep {
 		keep[i] = true
-		for _, c := range f.Columns {
+		for _, c := range cols {
 			if c.Missing(i) {
 				keep[i] = false
 				break

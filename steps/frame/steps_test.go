@@ -49,6 +49,15 @@ func TestDropMissing(t *testing.T) {
 	if !reflect.DeepEqual(nums(f, "a"), []float64{1, 4}) || f.Rows() != 2 || len(f.Splits) != 2 {
 		t.Fatalf("a = %v", nums(f, "a"))
 	}
+	// Only the named columns are checked.
+	g := mk(t, "a,b,y\n1,x,0\nNA,x,1\n3,,0\n4,z,1\n", "y")
+	apply(t, g, DropMissing{Columns: []string{"a"}})
+	if !reflect.DeepEqual(nums(g, "a"), []float64{1, 3, 4}) {
+		t.Fatalf("drop_missing [a]: a = %v", nums(g, "a"))
+	}
+	if err := (DropMissing{Columns: []string{"nope"}}).Apply(g); err == nil || !strings.Contains(err.Error(), "unknown column") {
+		t.Fatalf("unknown column: %v", err)
+	}
 }
 
 // withSplits tags rows: 't' Train, 'v' Val, 's' Test.
