@@ -198,7 +198,7 @@ func rmspropStep(w, g, s []float32, rho, eps, lr float32) {
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 
 // Schedule changes the learning rate from epoch to epoch (epoch e counts from 0):
-// "step" multiplies it by Factor every Every epochs, "exponential" by Factor each epoch,
+// "step" multiplies it by Factor (default 0.1, as PyTorch's StepLR) every Every epochs, "exponential" by Factor each epoch,
 // "cosine" anneals it from LR to MinLR over the training's epochs; "" keeps it constant.
 type Schedule struct {
 	Kind   string  `json:"kind,omitempty"`
@@ -207,11 +207,17 @@ type Schedule struct {
 	MinLR  float64 `json:"min_lr,omitempty"`
 }
 
+// defaultStepFactor is the step schedule's factor when none is given.
+const defaultStepFactor = 0.1
+
 // validate checks the schedule's fields for its kind.
 func (s Schedule) validate() error {
 	switch s.Kind {
 	case "":
 	case "step":
+		if s.Factor == 0 {
+			s.Factor = defaultStepFactor
+		}
 		if s.Every <= 0 {
 			return fmt.Errorf("lr schedule step: every must be positive, got %d", s.Every)
 		}
@@ -236,7 +242,11 @@ func (s Schedule) validate() error {
 func (s Schedule) rate(base float64, e, epochs int) float64 {
 	switch s.Kind {
 	case "step":
-		return base * math.Pow(s.Factor, float64(e/s.Every))
+		f := s.Factor
+		if f == 0 {
+			f = defaultStepFactor
+		}
+		return base * math.Pow(f, float64(e/s.Every))
 	case "exponential":
 		return base * math.Pow(s.Factor, float64(e))
 	case "cosine":

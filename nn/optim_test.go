@@ -58,6 +58,7 @@ func TestSchedules(t *testing.T) {
 	}{
 		{Schedule{}, []float64{1, 1, 1, 1, 1}},
 		{Schedule{Kind: "step", Every: 2, Factor: 0.5}, []float64{1, 1, 0.5, 0.5, 0.25}},
+		{Schedule{Kind: "step", Every: 3}, []float64{1, 1, 1, 0.1, 0.1}},
 		{Schedule{Kind: "exponential", Factor: 0.9}, []float64{1, 0.9, 0.81, 0.729, 0.6561}},
 		{Schedule{Kind: "cosine"}, []float64{1, 0.5 * (1 + math.Cos(math.Pi/5)), 0.5 * (1 + math.Cos(2*math.Pi/5)), 0.5 * (1 + math.Cos(3*math.Pi/5)), 0.5 * (1 + math.Cos(4*math.Pi/5))}},
 	}
