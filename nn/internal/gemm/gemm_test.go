@@ -205,3 +205,38 @@ func testSgemmConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestSgemmAliasingStride covers B strips whose rows are a multiple of
+// aliasStride apart, which are packed although they could be read in place.
+func TestSgemmAliasingStride(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(11, 12))
+		for _, m := range []int{aliasMinM - 1, aliasMinM, 50} {
+			for _, k := range []int{7, kc + 3} {
+				runCase(t, r, gemmCase{false, false, m, 40, k, 1.5, 0.5, aliasStride - 40})
+				runCase(t, r, gemmCase{true, false, m, 32, k, 1, 0, aliasStride - 32})
+			}
+		}
+	})
+}
+
+func TestSgemmBadArgsPanic(t *testing.T) {
+	a := make([]float32, 12)
+	cases := map[string]func(){
+		"negative m":  func() { Sgemm(false, false, -1, 2, 2, 1, a, 2, a, 2, 0, a, 2) },
+		"small lda":   func() { Sgemm(false, false, 2, 2, 3, 1, a, 2, a, 2, 0, a, 2) },
+		"short a":     func() { Sgemm(false, false, 4, 2, 4, 1, a, 4, a, 2, 0, a, 2) },
+		"short c":     func() { Sgemm(false, false, 2, 7, 1, 1, a, 1, a, 7, 0, a, 7) },
+		"small ldb^T": func() { Sgemm(false, true, 2, 2, 3, 1, a, 3, a, 2, 0, a, 2) },
+	}
+	for name, f := range cases {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("no panic")
+				}
+			}()
+			f()
+		})
+	}
+}

@@ -32,18 +32,26 @@ func kernGo(k int, a []float32, aoff, rsa, csa, mr int, b []float32, boff, ldb i
 // storing the results to out0 and out1. B must have four readable columns.
 func tile2x4(k int, a []float32, a0, a1, csa int, b []float32, boff, ldb int, out0, out1 []float32) {
 	var c00, c01, c02, c03, c10, c11, c12, c13 float32
-	for l := 0; l < k; l++ {
-		x0, x1 := a[a0+l*csa], a[a1+l*csa]
-		bb := b[boff+l*ldb : boff+l*ldb+4 : boff+l*ldb+4]
-		b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
-		c00 += x0 * b0
-		c01 += x0 * b1
-		c02 += x0 * b2
-		c03 += x0 * b3
-		c10 += x1 * b0
-		c11 += x1 * b1
-		c12 += x1 * b2
-		c13 += x1 * b3
+	if k > 0 {
+		// Reslicing once lets the loop index A and B without bounds checks
+		// beyond one per step.
+		ar0 := a[a0 : a0+(k-1)*csa+1]
+		ar1 := a[a1 : a1+(k-1)*csa+1]
+		br := b[boff : boff+(k-1)*ldb+4]
+		for ia, ib := 0, 0; ia < len(ar0) && ib+3 < len(br); ia, ib = ia+csa, ib+ldb {
+			x0, x1 := ar0[ia], ar1[ia]
+			// B is read from memory at each use so the compiler folds the
+			// loads into the multiplies instead of spilling registers.
+			bb := br[ib : ib+4 : ib+4]
+			c00 += x0 * bb[0]
+			c10 += x1 * bb[0]
+			c01 += x0 * bb[1]
+			c11 += x1 * bb[1]
+			c02 += x0 * bb[2]
+			c12 += x1 * bb[2]
+			c03 += x0 * bb[3]
+			c13 += x1 * bb[3]
+		}
 	}
 	out0 = out0[:4]
 	out1 = out1[:4]
