@@ -167,7 +167,7 @@ type batchNorm struct {
 	mean, invStd     []float32 // per feature, of the last training batch
 	xhat, out, dx    []float32
 	sumDy, sumDyXhat []float32
-	train            bool
+	batchStats       bool // whether the last forward normalised by batch statistics
 }
 
 func (l *batchNorm) reserve(rows int) {
@@ -179,13 +179,16 @@ func (l *batchNorm) reserve(rows int) {
 	}
 }
 
+// forward normalises by the batch's statistics in training, except for a batch of one sample
+// (a ragged last mini-batch), which has no variance: it uses the running statistics and leaves
+// them alone, where PyTorch would refuse the batch.
 func (l *batchNorm) forward(x []float32, rows int, train bool) []float32 {
-	l.train = train
+	l.batchStats = train && rows > 1
 	n, dim := rows*l.dim, l.dim
 	xhat, out := l.xhat[:n], l.out[:n]
 	mean, invStd := l.mean, l.invStd
-	if train {
-		l.batchStats(x, rows)
+	if l.batchStats {
+		l.updateStats(x, rows)
 	} else {
 		for j := range dim {
 			mean[j] = l.runMean[j]
@@ -203,9 +206,9 @@ func (l *batchNorm) forward(x []float32, rows int, train bool) []float32 {
 	return out
 }
 
-// batchStats computes the batch mean and inverse standard deviation (biased variance, as the
+// updateStats computes the batch mean and inverse standard deviation (biased variance, as the
 // forward pass uses) and folds the unbiased variance into the running statistics.
-func (l *batchNorm) batchStats(x []float32, rows int) {
+func (l *batchNorm) updateStats(x []float32, rows int) {
 	dim := l.dim
 	mean, variance := l.mean, l.invStd // invStd holds the variance until the end
 	clear(mean)
@@ -227,10 +230,7 @@ func (l *batchNorm) batchStats(x []float32, rows int) {
 	}
 	m := l.momentum
 	for j := range variance {
-		unbiased := variance[j]
-		if rows > 1 {
-			unbiased /= float32(rows - 1)
-		}
+		unbiased := variance[j] / float32(rows-1)
 		variance[j] *= inv
 		l.runMean[j] = (1-m)*l.runMean[j] + m*mean[j]
 		l.runVar[j] = (1-m)*l.runVar[j] + m*unbiased
@@ -258,8 +258,8 @@ func (l *batchNorm) backward(dOut []float32, rows int, _, needDx bool) []float32
 		return nil
 	}
 	dx := l.dx[:n]
-	if !l.train {
-		// Inference statistics are constants: the layer is affine.
+	if !l.batchStats {
+		// Running statistics are constants: the layer is affine.
 		for r := 0; r < rows; r++ {
 			o := r * dim
 			for j := range dim {

@@ -162,6 +162,20 @@ func TestBatchNormRunningStats(t *testing.T) {
 	}
 }
 
+// TestBatchNormSingleRow checks that a training batch of one sample neither divides by a zero
+// variance nor drags the running statistics towards it.
+func TestBatchNormSingleRow(t *testing.T) {
+	net := mustNew(t, Spec{Inputs: 2, Layers: []LayerSpec{{Type: "batchnorm"}}})
+	bn := net.layers[0].(*batchNorm)
+	out := net.forward([]float32{3, -4}, 1, true)
+	if bn.runMean[0] != 0 || bn.runVar[0] != 1 || bn.batches != 0 {
+		t.Errorf("running stats moved: mean %v var %v batches %d", bn.runMean, bn.runVar, bn.batches)
+	}
+	if want := float32(3 / math.Sqrt(1+1e-5)); math.Abs(float64(out[0]-want)) > 1e-6 {
+		t.Errorf("output %v, want %v", out[0], want)
+	}
+}
+
 func TestPredictBatches(t *testing.T) {
 	net := mustNew(t, mlp(3, []int{5}, 2, "softmax", 1))
 	rng := rand.New(rand.NewPCG(1, 1))
