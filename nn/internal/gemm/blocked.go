@@ -32,8 +32,12 @@ func blockedGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 		rsa, csa = 1, lda
 	}
 	packAll := transB || (m >= aliasMinM && ldb%aliasStride == 0)
-	for k0 := 0; k0 < k; k0 += kc {
-		kb := min(kc, k-k0)
+	// Equal K blocks: k = 784 runs as 4×196 rather than 3×256 + 16, whose
+	// short last block would pay a full pass over C for little work.
+	nk := (k + kc - 1) / kc
+	kstep := (k + nk - 1) / nk
+	for k0 := 0; k0 < k; k0 += kstep {
+		kb := min(kstep, k-k0)
 		bk := beta
 		if k0 > 0 {
 			bk = 1
@@ -108,38 +112,24 @@ func packB(transB bool, kb, nb int, b []float32, ldb, k0, j0 int, dst []float32)
 		return
 	}
 	// op(B)(l,j) = b[j*ldb+l].
-	if nb == nrMax {
-		packBT16(kb, b, j0*ldb+k0, ldb, dst)
-		return
-	}
-	clear(dst)
-	j := 0
-	for ; j+4 <= nb; j += 4 {
-		base := (j0+j)*ldb + k0
-		s0 := b[base : base+kb]
-		s1 := b[base+ldb : base+ldb+kb][:len(s0)]
-		s2 := b[base+2*ldb : base+2*ldb+kb][:len(s0)]
-		s3 := b[base+3*ldb : base+3*ldb+kb][:len(s0)]
-		for l := range s0 {
-			d := dst[l*nrMax+j : l*nrMax+j+4 : l*nrMax+j+4]
-			d[0], d[1], d[2], d[3] = s0[l], s1[l], s2[l], s3[l]
-		}
-	}
-	for ; j < nb; j++ {
-		src := b[(j0+j)*ldb+k0 : (j0+j)*ldb+k0+kb]
-		for l, v := range src {
-			dst[l*nrMax+j] = v
-		}
-	}
+	packBT16(kb, nb, b, j0*ldb+k0, ldb, dst)
 }
 
-// packBT16 transposes a 16×kb block of b starting at off (row stride ldb)
-// into dst as kb rows of 16: each destination row is one bounds check and
-// sixteen stores.
-func packBT16(kb int, b []float32, off, ldb int, dst []float32) {
+// zeroRow stands in for the missing source rows of a ragged transposed
+// strip, so that packBT16 writes their zero padding in the same pass.
+var zeroRow [kc]float32
+
+// packBT16 transposes an nb×kb block of b (nb ≤ 16) starting at off, row
+// stride ldb, into dst as kb rows of 16 floats, zero-padded past nb: each
+// destination row costs one bounds check and sixteen stores.
+func packBT16(kb, nb int, b []float32, off, ldb int, dst []float32) {
 	var src [nrMax][]float32
 	for j := range src {
-		src[j] = b[off+j*ldb : off+j*ldb+kb]
+		if j < nb {
+			src[j] = b[off+j*ldb : off+j*ldb+kb]
+		} else {
+			src[j] = zeroRow[:kb]
+		}
 	}
 	s0, s1, s2, s3 := src[0], src[1][:len(src[0])], src[2][:len(src[0])], src[3][:len(src[0])]
 	s4, s5, s6, s7 := src[4][:len(s0)], src[5][:len(s0)], src[6][:len(s0)], src[7][:len(s0)]
