@@ -45,3 +45,17 @@ func BenchmarkNoopRerun100(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCachedRerunBreastCancer measures `loom run` of the main example when every stage
+// is cached: what a user waits for when iterating on something downstream.
+func BenchmarkCachedRerunBreastCancer(b *testing.B) {
+	path := copyExampleTB(b, "breast-cancer")
+	if code := runCLI(context.Background(), []string{"run", "-f", path}, io.Discard, io.Discard); code != 0 {
+		b.Fatalf("first run: exit %d", code)
+	}
+	for b.Loop() {
+		if code := runCLI(context.Background(), []string{"run", "-f", path}, io.Discard, io.Discard); code != 0 {
+			b.Fatalf("rerun: exit %d", code)
+		}
+	}
+}

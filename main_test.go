@@ -17,6 +17,10 @@ import (
 // copyExample copies examples/NAME into a temporary folder, so tests never touch the
 // repository's own .loom folders, and returns the manifest's path there.
 func copyExample(t *testing.T, name string) string {
+	return copyExampleTB(t, name)
+}
+
+func copyExampleTB(t testing.TB, name string) string {
 	t.Helper()
 	src := filepath.Join("examples", name)
 	dst := filepath.Join(t.TempDir(), name)
