@@ -63,7 +63,7 @@ type Entry struct {
 	Output  OutputID `json:"output"`
 	Result           // what the stage produced
 	Recipe  *Recipe  `json:"-"`       // what went into the ActionID, stored beside the entry
-	Seconds float64  `json:"seconds"`          // how long the run took
+	Seconds float64  `json:"seconds"` // how long the run took
 }
 
 // A Result is everything a stage produced; its hash is the OutputID.
