@@ -215,3 +215,20 @@ func TestLossValues(t *testing.T) {
 		t.Errorf("crossentropy = %v (correct %d), want %v (1)", got, correct, -math.Log(0.75))
 	}
 }
+
+// TestGradFusedActivationLayer covers the fused gradient when the final sigmoid/softmax is an
+// activation layer of its own rather than part of the last dense layer.
+func TestGradFusedActivationLayer(t *testing.T) {
+	for _, c := range []struct{ act, loss string }{{"softmax", LossCrossEntropy}, {"sigmoid", LossBinaryCrossEntropy}} {
+		net := mustNew(t, Spec{Inputs: 3, Seed: 5, Layers: []LayerSpec{
+			{Type: "dense", Units: 6, Activation: "relu"},
+			{Type: "dense", Units: 3},
+			{Type: "activation", Activation: c.act},
+		}})
+		f, err := newLossFunc(c.loss, 3, net.outAct, 0)
+		if err != nil || !f.fused {
+			t.Fatalf("%s + %s: fused %v, err %v", c.act, c.loss, f.fused, err)
+		}
+		gradCheck(t, net, c.loss, 8, 0, 0)
+	}
+}
