@@ -25,7 +25,6 @@ const (
 	mc = 120
 )
 
-
 // blockedGemm computes C = alpha*op(A)*op(B) + beta*C tile by tile, with
 // the AVX2 kernel when useAsm is set and the portable kernel otherwise.
 // Arguments are checked and m, n, k are positive.
