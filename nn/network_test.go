@@ -192,3 +192,14 @@ func TestPredictBatches(t *testing.T) {
 		}
 	}
 }
+
+func TestNetworkString(t *testing.T) {
+	net := mustNew(t, Spec{Inputs: 4, Layers: []LayerSpec{
+		{Type: "dense", Units: 3, Activation: "relu"}, {Type: "dropout", Rate: 0.5},
+		{Type: "activation", Activation: "tanh"}, {Type: "batchnorm"},
+	}})
+	want := "inputs 4\n0 dense 3 relu\n1 dropout 0.5\n2 activation tanh\n3 batchnorm\nparams 21"
+	if got := net.String(); got != want {
+		t.Errorf("String() =\n%s\nwant\n%s", got, want)
+	}
+}

@@ -194,3 +194,15 @@ func TestFitErrors(t *testing.T) {
 		t.Errorf("crossentropy on one output: %v", err)
 	}
 }
+
+func TestEpochStatsMetric(t *testing.T) {
+	s := EpochStats{Epoch: 1, Loss: 1, ValLoss: 2, Accuracy: 0.5, ValAccuracy: 0.25, LR: 0.1}
+	for name, want := range map[string]float64{"loss": 1, "val_loss": 2, "accuracy": 0.5, "val_accuracy": 0.25, "lr": 0.1} {
+		if got, ok := s.Metric(name); !ok || got != want {
+			t.Errorf("Metric(%q) = %v, %v; want %v", name, got, ok, want)
+		}
+	}
+	if v, ok := s.Metric("f1"); ok || !math.IsNaN(v) {
+		t.Errorf("Metric(f1) = %v, %v; want NaN, false", v, ok)
+	}
+}
