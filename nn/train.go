@@ -335,6 +335,9 @@ func Fit(net *Network, train, val Data, cfg TrainConfig) (*History, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.BatchSize > train.Rows {
+		cfg.BatchSize = train.Rows // a larger batch would only size buffers for rows that never come
+	}
 	t, err := newTrainer(net, cfg)
 	if err != nil {
 		return nil, err
