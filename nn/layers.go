@@ -116,7 +116,8 @@ func (l *activation) backward(dOut []float32, rows int, skipAct, _ bool) []float
 type dropout struct {
 	dim       int
 	rate      float32
-	rng       *rand.Rand
+	drop      uint32 // an element is dropped when a uniform 32-bit draw is below this
+	rng       *rand.PCG
 	mask, out []float32
 	active    bool // whether the last forward applied a mask
 }
@@ -134,9 +135,16 @@ func (l *dropout) forward(x []float32, rows int, train bool) []float32 {
 	n := rows * l.dim
 	keep := 1 / (1 - l.rate)
 	mask, out := l.mask[:n], l.out[:n]
+	var bits uint64
 	for i := range mask {
+		// One 64-bit draw decides two elements.
+		if i&1 == 0 {
+			bits = l.rng.Uint64()
+		} else {
+			bits >>= 32
+		}
 		m := keep
-		if l.rng.Float32() < l.rate {
+		if uint32(bits) < l.drop {
 			m = 0
 		}
 		mask[i] = m

@@ -31,8 +31,7 @@ type Network struct {
 	state   []float32 // non-trainable values (batchnorm running statistics)
 	tensors []namedTensor
 	outAct  actKind    // final activation of the network, for fused losses
-	dropSrc *rand.PCG  // seeded by New from Spec.Seed and by Fit from TrainConfig.Seed
-	dropRNG *rand.Rand // draws dropout masks from dropSrc
+	dropSrc *rand.PCG // dropout masks; seeded by New from Spec.Seed and by Fit from TrainConfig.Seed
 	rows    int        // capacity of the layers' buffers, in samples
 }
 
@@ -52,7 +51,6 @@ func New(spec Spec) (*Network, error) {
 		return nil, err
 	}
 	n := &Network{spec: s, dropSrc: rand.NewPCG(s.Seed, dropStream)}
-	n.dropRNG = rand.New(n.dropSrc)
 	n.build()
 	n.initWeights()
 	return n, nil
@@ -103,7 +101,7 @@ func (n *Network) build() {
 			n.layers = append(n.layers, &activation{dim: width, act: k, alpha: float32(l.Alpha)})
 			n.outAct = k
 		case LayerDropout:
-			n.layers = append(n.layers, &dropout{dim: width, rate: float32(l.Rate), rng: n.dropRNG})
+			n.layers = append(n.layers, &dropout{dim: width, rate: float32(l.Rate), drop: uint32(min(l.Rate*(1<<32), math.MaxUint32)), rng: n.dropSrc})
 			n.outAct = actLinear
 		case LayerBatchNorm:
 			b := &batchNorm{dim: width, momentum: float32(l.Momentum), eps: float32(l.Eps)}
