@@ -30,9 +30,9 @@ type Network struct {
 	nReg    int       // params[:nReg] are dense weights: the values L1, L2 and weight decay apply to
 	state   []float32 // non-trainable values (batchnorm running statistics)
 	tensors []namedTensor
-	outAct  actKind    // final activation of the network, for fused losses
+	outAct  actKind   // final activation of the network, for fused losses
 	dropSrc *rand.PCG // dropout masks; seeded by New from Spec.Seed and by Fit from TrainConfig.Seed
-	rows    int        // capacity of the layers' buffers, in samples
+	rows    int       // capacity of the layers' buffers, in samples
 }
 
 // namedTensor is one saved tensor: a view into params or state, or a batch counter.
