@@ -10,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/loom-ml/loom/nn"
 	"github.com/loom-ml/loom/pipeline"
@@ -274,18 +276,27 @@ func writeLossPlot(path, title string, h *nn.History) error {
 	return err
 }
 
-// progress shows training progress: a bar redrawn in place on a terminal, else a log line
-// every tenth of the epochs.
+// progress shows training progress: a bar on a terminal, else a log line every tenth of the
+// epochs.
 type progress struct {
-	term   io.Writer
-	log    io.Writer
+	bar    *progressbar.ProgressBar // nil when not on a terminal
 	name   string
+	log    io.Writer
 	epochs int
 	every  int
 }
 
 func newProgress(env *pipeline.Env, epochs int) *progress {
-	return &progress{term: env.Progress, log: env.Log, name: env.Stage.Name, epochs: epochs, every: max(1, epochs/10)}
+	p := &progress{name: env.Stage.Name, log: env.Log, epochs: epochs, every: max(1, epochs/10)}
+	if env.Progress != nil {
+		p.bar = progressbar.NewOptions(epochs,
+			progressbar.OptionSetWriter(env.Progress),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetWidth(24),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish())
+	}
+	return p
 }
 
 func (p *progress) epoch(s nn.EpochStats) {
@@ -293,11 +304,9 @@ func (p *progress) epoch(s nn.EpochStats) {
 	if !math.IsNaN(s.ValLoss) {
 		vals += fmt.Sprintf(" val_loss %.4f", s.ValLoss)
 	}
-	if p.term != nil {
-		const width = 24
-		done := width * s.Epoch / max(p.epochs, 1)
-		fmt.Fprintf(p.term, "\r\033[K%s: epoch %d/%d [%s%s] %s", p.name, s.Epoch, p.epochs,
-			strings.Repeat("=", done), strings.Repeat(" ", width-done), vals)
+	if p.bar != nil {
+		p.bar.Describe(p.name + ": " + vals)
+		p.bar.Set(s.Epoch)
 		return
 	}
 	if s.Epoch%p.every == 0 || s.Epoch == p.epochs {
@@ -306,7 +315,7 @@ func (p *progress) epoch(s nn.EpochStats) {
 }
 
 func (p *progress) done() {
-	if p.term != nil {
-		fmt.Fprint(p.term, "\r\033[K")
+	if p.bar != nil {
+		p.bar.Finish()
 	}
 }
