@@ -334,3 +334,27 @@ func TestSchemaCheckIsRememberedPerContent(t *testing.T) {
 		t.Errorf("--set epochs=-3: exit %d\n%s", code, stderr)
 	}
 }
+
+func TestDagAndDryRun(t *testing.T) {
+	path := copyExample(t, "breast-cancer")
+	for flag, want := range map[string]string{
+		"":          "train (train) <- prep, build",
+		"--dot":     `"prep" -> "train";`,
+		"--mermaid": "build --> train",
+	} {
+		args := []string{"dag", "-f", path}
+		if flag != "" {
+			args = append(args, flag)
+		}
+		if code, out, _ := loom(t, args...); code != 0 || !strings.Contains(out, want) {
+			t.Errorf("dag %s: exit %d, want %q in\n%s", flag, code, want, out)
+		}
+	}
+	code, out, _ := loom(t, "run", "--dry-run", "-f", path, "train")
+	if code != 0 || !strings.Contains(out, "never ran") || strings.Contains(out, "evaluate") {
+		t.Errorf("dry run of train: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(path), ".loom", "runs")); err == nil {
+		t.Error("a dry run recorded a run")
+	}
+}
