@@ -143,7 +143,8 @@ var zeroRow [kc]float32
 
 // packBT16 transposes an nb×kb block of b (nb ≤ 16) starting at off, row
 // stride ldb, into dst as kb rows of 16 floats, zero-padded past nb: each
-// destination row costs one bounds check and sixteen stores.
+// destination row costs one bounds check and sixteen stores, and with the
+// assembly kernel whole 8×8 blocks are transposed in registers.
 func packBT16(kb, nb int, b []float32, off, ldb int, dst []float32) {
 	var src [nrMax][]float32
 	for j := range src {
@@ -153,11 +154,20 @@ func packBT16(kb, nb int, b []float32, off, ldb int, dst []float32) {
 			src[j] = zeroRow[:kb]
 		}
 	}
+	l0 := 0
+	if useAsm && kb >= 8 {
+		var rows [nrMax]*float32
+		for j := range rows {
+			rows[j] = &src[j][0]
+		}
+		transpose16x8(kb/8, &rows, &dst[0])
+		l0 = kb / 8 * 8
+	}
 	s0, s1, s2, s3 := src[0], src[1][:len(src[0])], src[2][:len(src[0])], src[3][:len(src[0])]
 	s4, s5, s6, s7 := src[4][:len(s0)], src[5][:len(s0)], src[6][:len(s0)], src[7][:len(s0)]
 	s8, s9, s10, s11 := src[8][:len(s0)], src[9][:len(s0)], src[10][:len(s0)], src[11][:len(s0)]
 	s12, s13, s14, s15 := src[12][:len(s0)], src[13][:len(s0)], src[14][:len(s0)], src[15][:len(s0)]
-	for l := range s0 {
+	for l := l0; l < len(s0); l++ {
 		d := dst[l*nrMax : l*nrMax+nrMax : l*nrMax+nrMax]
 		d[0], d[1], d[2], d[3] = s0[l], s1[l], s2[l], s3[l]
 		d[4], d[5], d[6], d[7] = s4[l], s5[l], s6[l], s7[l]

@@ -240,3 +240,30 @@ func TestSgemmBadArgsPanic(t *testing.T) {
 		})
 	}
 }
+
+// TestPackBT16 checks the transposed packing of both paths element by
+// element, including the zero padding of ragged strips and the scalar tail.
+func TestPackBT16(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(13, 14))
+		for _, kb := range []int{1, 7, 8, 9, 16, 31, kc} {
+			for _, nb := range []int{1, 5, 8, 15, 16} {
+				const ldb = kc + 3
+				b := randSlice(r, nb*ldb)
+				dst := randSlice(r, kb*nrMax)
+				packBT16(kb, nb, b, 2, ldb, dst)
+				for l := 0; l < kb; l++ {
+					for j := 0; j < nrMax; j++ {
+						var want float32
+						if j < nb {
+							want = b[2+j*ldb+l]
+						}
+						if got := dst[l*nrMax+j]; got != want {
+							t.Fatalf("kb=%d nb=%d: dst[%d][%d] = %v, want %v", kb, nb, l, j, got, want)
+						}
+					}
+				}
+			}
+		}
+	})
+}

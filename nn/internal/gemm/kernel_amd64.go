@@ -16,3 +16,9 @@ var hasAVX2FMA = cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //
 //go:noescape
 func kern6x16(k int, a *float32, rsa, csa, mr int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+
+// transpose16x8 writes n8*8 rows of 16 floats to dst: row l holds element l
+// of each of the 16 source rows. Every source row must have n8*8 floats.
+//
+//go:noescape
+func transpose16x8(n8 int, rows *[16]*float32, dst *float32)

@@ -206,3 +206,78 @@ DATA ·maskTable+104(SB)/8, $0
 DATA ·maskTable+112(SB)/8, $0
 DATA ·maskTable+120(SB)/8, $0
 GLOBL ·maskTable(SB), RODATA|NOPTR, $128
+
+// LOAD8 loads 32 bytes at column offset SI from the eight source rows whose
+// pointers start at byte off of the table in AX.
+#define LOAD8(off) \
+	MOVQ off+0(AX), R8; VMOVUPS (R8)(SI*1), Y0; \
+	MOVQ off+8(AX), R8; VMOVUPS (R8)(SI*1), Y1; \
+	MOVQ off+16(AX), R8; VMOVUPS (R8)(SI*1), Y2; \
+	MOVQ off+24(AX), R8; VMOVUPS (R8)(SI*1), Y3; \
+	MOVQ off+32(AX), R8; VMOVUPS (R8)(SI*1), Y4; \
+	MOVQ off+40(AX), R8; VMOVUPS (R8)(SI*1), Y5; \
+	MOVQ off+48(AX), R8; VMOVUPS (R8)(SI*1), Y6; \
+	MOVQ off+56(AX), R8; VMOVUPS (R8)(SI*1), Y7
+
+// TRANSPOSE8 transposes the 8×8 block in Y0..Y7 into Y8..Y15.
+#define TRANSPOSE8 \
+	VUNPCKLPS Y1, Y0, Y8; \
+	VUNPCKHPS Y1, Y0, Y9; \
+	VUNPCKLPS Y3, Y2, Y10; \
+	VUNPCKHPS Y3, Y2, Y11; \
+	VUNPCKLPS Y5, Y4, Y12; \
+	VUNPCKHPS Y5, Y4, Y13; \
+	VUNPCKLPS Y7, Y6, Y14; \
+	VUNPCKHPS Y7, Y6, Y15; \
+	VSHUFPS $0x44, Y10, Y8, Y0; \
+	VSHUFPS $0xEE, Y10, Y8, Y1; \
+	VSHUFPS $0x44, Y11, Y9, Y2; \
+	VSHUFPS $0xEE, Y11, Y9, Y3; \
+	VSHUFPS $0x44, Y14, Y12, Y4; \
+	VSHUFPS $0xEE, Y14, Y12, Y5; \
+	VSHUFPS $0x44, Y15, Y13, Y6; \
+	VSHUFPS $0xEE, Y15, Y13, Y7; \
+	VPERM2F128 $0x20, Y4, Y0, Y8; \
+	VPERM2F128 $0x20, Y5, Y1, Y9; \
+	VPERM2F128 $0x20, Y6, Y2, Y10; \
+	VPERM2F128 $0x20, Y7, Y3, Y11; \
+	VPERM2F128 $0x31, Y4, Y0, Y12; \
+	VPERM2F128 $0x31, Y5, Y1, Y13; \
+	VPERM2F128 $0x31, Y6, Y2, Y14; \
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+// STORE8 writes Y8..Y15 as eight destination rows of 16 floats at half off.
+#define STORE8(off) \
+	VMOVUPS Y8, off+0(DI); \
+	VMOVUPS Y9, off+64(DI); \
+	VMOVUPS Y10, off+128(DI); \
+	VMOVUPS Y11, off+192(DI); \
+	VMOVUPS Y12, off+256(DI); \
+	VMOVUPS Y13, off+320(DI); \
+	VMOVUPS Y14, off+384(DI); \
+	VMOVUPS Y15, off+448(DI)
+
+// func transpose16x8(n8 int, rows *[16]*float32, dst *float32)
+TEXT ·transpose16x8(SB), NOSPLIT, $0-24
+	MOVQ n8+0(FP), CX
+	MOVQ rows+8(FP), AX
+	MOVQ dst+16(FP), DI
+	XORQ SI, SI
+
+tloop:
+	TESTQ CX, CX
+	JEQ   tdone
+	LOAD8(0)
+	TRANSPOSE8
+	STORE8(0)
+	LOAD8(64)
+	TRANSPOSE8
+	STORE8(32)
+	ADDQ $32, SI
+	ADDQ $512, DI
+	DECQ CX
+	JMP  tloop
+
+tdone:
+	VZEROUPPER
+	RET

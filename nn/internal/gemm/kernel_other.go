@@ -9,3 +9,8 @@ const hasAVX2FMA = false
 func kern6x16(k int, a *float32, rsa, csa, mr int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32) {
 	panic("gemm: no assembly kernel")
 }
+
+// transpose16x8 is never called without the assembly kernel.
+func transpose16x8(n8 int, rows *[16]*float32, dst *float32) {
+	panic("gemm: no assembly kernel")
+}
