@@ -74,16 +74,14 @@ func blockedGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 }
 
 // rowTiles multiplies mb rows of A, starting at aoff, by one B strip of
-// nb ≤ nrMax columns into C[coff:], one kernel call per mrMax rows.
+// nb ≤ nrMax columns into C[coff:], in tiles of mrMax rows.
 func rowTiles(kb, mb int, a []float32, aoff, rsa, csa int, b []float32, boff, ldb int, c []float32, coff, ldc, nb int, alpha, beta float32) {
+	if useAsm {
+		kern6x16(kb, &a[aoff], rsa, csa, mb, &b[boff], ldb, &c[coff], ldc, nb, alpha, beta)
+		return
+	}
 	for i := 0; i < mb; i += mrMax {
-		r := min(mrMax, mb-i)
-		ao, co := aoff+i*rsa, coff+i*ldc
-		if useAsm {
-			kern6x16(kb, &a[ao], rsa, csa, r, &b[boff], ldb, &c[co], ldc, nb, alpha, beta)
-		} else {
-			kernGo(kb, a, ao, rsa, csa, r, b, boff, ldb, c, co, ldc, nb, alpha, beta)
-		}
+		kernGo(kb, a, aoff+i*rsa, rsa, csa, min(mrMax, mb-i), b, boff, ldb, c, coff+i*ldc, ldc, nb, alpha, beta)
 	}
 }
 

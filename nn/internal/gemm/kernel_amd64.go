@@ -8,14 +8,14 @@ import "golang.org/x/sys/cpu"
 // OS support for the YMM state is part of cpu.X86.HasAVX.
 var hasAVX2FMA = cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// kern6x16 computes a tile of up to mr×nr (at most 6×16) of
-// C = alpha*A*B + beta*C over k steps. A(i,l) is at a[i*rsa+l*csa] and
-// B(l,j) at b[l*ldb+j]; B rows must hold 16 readable floats even when nr < 16,
-// while A rows past mr are never read and C is only touched inside mr×nr.
-// beta == 0 overwrites C without reading it.
+// kern6x16 computes the m×nr block (m ≥ 1, nr ≤ 16) of
+// C = alpha*A*B + beta*C over k steps, in tiles of 6×16 held in registers.
+// A(i,l) is at a[i*rsa+l*csa] and B(l,j) at b[l*ldb+j]; B rows must hold 16
+// readable floats even when nr < 16, while A rows past m are never read and
+// C is only touched inside m×nr. beta == 0 overwrites C without reading it.
 //
 //go:noescape
-func kern6x16(k int, a *float32, rsa, csa, mr int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+func kern6x16(k int, a *float32, rsa, csa, m int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
 
 // transpose16x8 writes n8*8 rows of 16 floats to dst: row l holds element l
 // of each of the 16 source rows. Every source row must have n8*8 floats.

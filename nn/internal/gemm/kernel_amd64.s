@@ -76,15 +76,26 @@
 	S(Y10, Y11); \
 	JMP done
 
-// func kern6x16(k int, a *float32, rsa, csa, mr int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+// MINROWS sets DX to min(6, rows left), rows left being in the m argument.
+#define MINROWS \
+	MOVQ m+32(FP), DX; \
+	MOVQ $6, AX; \
+	CMPQ DX, AX; \
+	CMOVQGT AX, DX
+
+// func kern6x16(k int, a *float32, rsa, csa, m int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
+//
+// The arguments a, c and m are advanced in place from one 6-row tile to the
+// next, saving a call per tile.
 TEXT ·kern6x16(SB), NOSPLIT, $0-88
+tile:
+	MINROWS
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), R8
 	MOVQ rsa+16(FP), AX
 	SHLQ $2, AX
 	MOVQ csa+24(FP), DI
 	SHLQ $2, DI
-	MOVQ mr+32(FP), DX
 
 	// Rows past mr re-read the last valid row so that no load leaves A.
 	LEAQ (R8)(AX*1), R9
@@ -153,10 +164,10 @@ scale:
 	VMULPS Y14, Y10, Y10
 	VMULPS Y14, Y11, Y11
 
+	MINROWS
 	MOVQ c+56(FP), DI
 	MOVQ ldc+64(FP), SI
 	SHLQ $2, SI
-	MOVQ mr+32(FP), DX
 	VBROADCASTSS beta+84(FP), Y15
 	MOVL beta+84(FP), AX
 	ANDL $0x7fffffff, AX
@@ -184,6 +195,19 @@ masked0:
 	ROWS(STORE_MASK0, done)
 
 done:
+	MOVQ m+32(FP), DX
+	SUBQ $6, DX
+	JLE  ret
+	MOVQ DX, m+32(FP)
+	MOVQ rsa+16(FP), AX
+	IMULQ $24, AX
+	ADDQ AX, a+8(FP)
+	MOVQ ldc+64(FP), AX
+	IMULQ $24, AX
+	ADDQ AX, c+56(FP)
+	JMP  tile
+
+ret:
 	VZEROUPPER
 	RET
 

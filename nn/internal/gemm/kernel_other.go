@@ -6,7 +6,7 @@ package gemm
 const hasAVX2FMA = false
 
 // kern6x16 is never called without the assembly kernel.
-func kern6x16(k int, a *float32, rsa, csa, mr int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32) {
+func kern6x16(k int, a *float32, rsa, csa, m int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32) {
 	panic("gemm: no assembly kernel")
 }
 
