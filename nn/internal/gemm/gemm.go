@@ -1,5 +1,19 @@
 // Package gemm provides a fast, allocation-free, single-threaded float32
 // general matrix multiply for the neural-network layers in package nn.
+//
+// On amd64 CPUs with AVX2 and FMA (checked at run time) the work is done by
+// an assembly kernel that keeps a 6×16 tile of C in twelve YMM registers and
+// reads A in place through row and column strides, so Aᵀ costs nothing.
+// B is read in place too, one 16-column strip at a time, and is only packed
+// (into a pooled 16 KiB buffer) when it is transposed, when fewer than 16
+// columns remain, or when its rows alias in L1. Small products therefore
+// pay no packing at all. Elsewhere a portable Go kernel with the same
+// blocking is used (build tag purego forces it).
+//
+// Results are deterministic for given inputs on a given machine; the
+// assembly kernel uses fused multiply-adds, so its last bits may differ from
+// the portable path. Sgemm is safe for concurrent use: all state is on the
+// stack or in buffers taken from a pool for the duration of a call.
 package gemm
 
 // useAsm selects the assembly kernel; tests clear it to exercise the
