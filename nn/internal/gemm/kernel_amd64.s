@@ -28,6 +28,23 @@
 	VFMADD231PS Y13, Y15, Y11; \
 	ADDQ DI, BX
 
+// STEP3 is STEP for tiles of at most three rows (accumulators Y0..Y5):
+// half the FMAs, so a short last row tile costs about half a full one.
+#define STEP3 \
+	VMOVUPS (SI), Y12; \
+	VMOVUPS 32(SI), Y13; \
+	ADDQ DX, SI; \
+	VBROADCASTSS (R8)(BX*1), Y14; \
+	VFMADD231PS Y12, Y14, Y0; \
+	VFMADD231PS Y13, Y14, Y1; \
+	VBROADCASTSS (R9)(BX*1), Y15; \
+	VFMADD231PS Y12, Y15, Y2; \
+	VFMADD231PS Y13, Y15, Y3; \
+	VBROADCASTSS (R10)(BX*1), Y14; \
+	VFMADD231PS Y12, Y14, Y4; \
+	VFMADD231PS Y13, Y14, Y5; \
+	ADDQ DI, BX
+
 // Row stores: C row at (DI) = acc (+ beta*C, beta in Y15), masked by Y12/Y13.
 #define STORE_FULL0(ya, yb) \
 	VMOVUPS ya, (DI); \
@@ -132,6 +149,9 @@ tile:
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 
+	CMPQ m+32(FP), $3
+	JLE  loop4s
+
 loop4:
 	CMPQ CX, $4
 	JL   tail
@@ -148,6 +168,23 @@ tail:
 	STEP
 	DECQ  CX
 	JMP   tail
+
+loop4s:
+	CMPQ CX, $4
+	JL   tails
+	STEP3
+	STEP3
+	STEP3
+	STEP3
+	SUBQ $4, CX
+	JMP  loop4s
+
+tails:
+	TESTQ CX, CX
+	JEQ   scale
+	STEP3
+	DECQ  CX
+	JMP   tails
 
 scale:
 	VBROADCASTSS alpha+80(FP), Y14
