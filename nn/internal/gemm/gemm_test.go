@@ -267,3 +267,27 @@ func TestPackBT16(t *testing.T) {
 		}
 	})
 }
+
+// TestSgemmLarge covers row blocking (m ≥ 2*mc), several K blocks and the
+// aliasing-stride packing together, for every transpose combination.
+func TestSgemmLarge(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(15, 16))
+		for _, ta := range []bool{false, true} {
+			for _, tb := range []bool{false, true} {
+				runCase(t, r, gemmCase{ta, tb, 2*mc + 13, 37, kc + 45, 0.5, 1, 1})
+				runCase(t, r, gemmCase{ta, tb, 3*mc - 1, 33, 2*kc + 1, 1, 0, 0})
+			}
+		}
+		runCase(t, r, gemmCase{false, false, 2*mc + 1, 48, 20, 1, 0, aliasStride - 48})
+	})
+}
+
+// TestAsmSelectedByDefault guards the run-time dispatch: a machine with the
+// kernel must use it unless a test forces the fallback.
+func TestAsmSelectedByDefault(t *testing.T) {
+	if useAsm != hasAVX2FMA {
+		t.Fatalf("useAsm = %v, want %v", useAsm, hasAVX2FMA)
+	}
+	t.Logf("assembly kernel available: %v", hasAVX2FMA)
+}
