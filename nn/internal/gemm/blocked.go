@@ -5,10 +5,11 @@ package gemm
 // every row tile of A streams past it.
 //
 // Only B strips that cannot be read in place (op(B) = Bᵀ, fewer than nrMax
-// columns left, or rows aliasing in L1) are packed. Packing A into panels
-// and packing every B strip were measured and were slower at the benchmark
-// shapes (up to 512): the kernel's six strided A streams prefetch well and
-// packing only adds copies.
+// columns left, or rows aliasing in L1) are packed. Packing A into panels,
+// packing every B strip, and an extra L2 column block of B (GotoBLAS nc)
+// were measured and were slower or no faster at the benchmark shapes (up to
+// 1024): the kernel's six strided A streams prefetch well and packing only
+// adds copies.
 const (
 	mrMax = 6
 	nrMax = 16
