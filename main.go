@@ -171,6 +171,15 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseNoArgs parses flags for a command that takes no positional arguments.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parseFlags(fs, args)
+	if err == nil && len(pos) > 0 {
+		err = usagef("unexpected argument %q", pos[0])
+	}
+	return err
+}
+
 // manifestFlags are the flags every manifest-reading command takes.
 type manifestFlags struct {
 	file   string
@@ -398,10 +407,8 @@ func cmdStatus(_ context.Context, args []string, stdout, _ io.Writer) error {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	var mf manifestFlags
 	mf.register(fs, true)
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	ws, err := mf.open()
 	if err != nil {
@@ -414,10 +421,8 @@ func cmdValidate(_ context.Context, args []string, stdout, _ io.Writer) error {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	var mf manifestFlags
 	mf.register(fs, true)
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	m, err := mf.load()
 	if err != nil {
@@ -436,10 +441,8 @@ func cmdDag(_ context.Context, args []string, stdout, _ io.Writer) error {
 	mf.register(fs, false)
 	dot := fs.Bool("dot", false, "print Graphviz dot")
 	mermaid := fs.Bool("mermaid", false, "print a Mermaid flowchart")
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	format := "text"
 	switch {
@@ -574,10 +577,8 @@ func cmdGC(_ context.Context, args []string, stdout, _ io.Writer) error {
 	fs := flag.NewFlagSet("gc", flag.ContinueOnError)
 	var mf manifestFlags
 	mf.register(fs, false)
-	if pos, err := parseFlags(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	dir := filepath.Join(filepath.Dir(mf.file), ".loom")
 	if _, err := os.Stat(dir); err != nil {

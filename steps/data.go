@@ -24,17 +24,24 @@ const frameFile = "data.frame"
 // dataKinds are the stage kinds whose artifact is a frame.
 var dataKinds = []string{"preprocess", "dataset"}
 
-// readFrame reads the frame of the data stage this stage needs.
-func readFrame(env *pipeline.Env) (*frame.Frame, error) {
-	in, err := env.Input("data", dataKinds...)
+// openInput opens the artifact file name of the upstream stage chosen by the setting key (or,
+// without it, the one stage of the given kinds).
+func openInput(env *pipeline.Env, key, name string, kinds ...string) (*os.File, pipeline.Input, error) {
+	in, err := env.Input(key, kinds...)
 	if err != nil {
-		return nil, err
+		return nil, in, err
 	}
-	path, err := in.Path(frameFile)
+	path, err := in.Path(name)
 	if err != nil {
-		return nil, err
+		return nil, in, err
 	}
 	f, err := os.Open(path)
+	return f, in, err
+}
+
+// readFrame reads the frame of the data stage this stage needs.
+func readFrame(env *pipeline.Env) (*frame.Frame, error) {
+	f, in, err := openInput(env, "data", frameFile, dataKinds...)
 	if err != nil {
 		return nil, err
 	}

@@ -197,15 +197,7 @@ func saveNetwork(env *pipeline.Env, net *nn.Network) error {
 
 // loadNetwork reads the network of the model or train stage this stage needs.
 func loadNetwork(env *pipeline.Env, kinds ...string) (*nn.Network, error) {
-	in, err := env.Input("model", kinds...)
-	if err != nil {
-		return nil, err
-	}
-	path, err := in.Path(modelFile)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
+	f, in, err := openInput(env, "model", modelFile, kinds...)
 	if err != nil {
 		return nil, err
 	}
