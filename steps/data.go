@@ -138,14 +138,15 @@ func (s *datasetSettings) genOptions() frame.GenOptions {
 
 type datasetJob struct{ s datasetSettings }
 
+// Outs implements pipeline.Job: a dataset writes only its artifact.
+func (j *datasetJob) Outs() []string { return nil }
+
 func (j *datasetJob) Deps() []string {
 	if j.s.Path == "" {
 		return nil
 	}
 	return []string{j.s.Path}
 }
-
-func (j *datasetJob) Outs() []string { return nil }
 
 func (j *datasetJob) Run(_ context.Context, env *pipeline.Env) error {
 	var (
@@ -333,12 +334,10 @@ func parseOneStep(key string, n *yaml.Node) (frame.Step, error) {
 }
 
 type preprocessJob struct {
+	artifactsOnly
 	st    *manifest.Stage
 	steps []namedStep
 }
-
-func (j *preprocessJob) Deps() []string { return nil }
-func (j *preprocessJob) Outs() []string { return nil }
 
 func (j *preprocessJob) Run(_ context.Context, env *pipeline.Env) error {
 	fr, err := readFrame(env)

@@ -78,14 +78,12 @@ func (evaluateKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.
 }
 
 type evaluateJob struct {
+	artifactsOnly
 	s         evaluateSettings
 	split     frame.Split
 	threshold float64
 	asserts   []assertion
 }
-
-func (j *evaluateJob) Deps() []string { return nil }
-func (j *evaluateJob) Outs() []string { return nil }
 
 func (j *evaluateJob) Run(_ context.Context, env *pipeline.Env) error {
 	fr, err := readFrame(env)

@@ -103,14 +103,12 @@ func parseLayer(key string, n *yaml.Node) (layerSetting, error) {
 }
 
 type modelJob struct {
+	artifactsOnly
 	layers []layerSetting
 	paths  [][]string // where each layer is written
 	init   string
 	seed   uint64
 }
-
-func (j *modelJob) Deps() []string { return nil }
-func (j *modelJob) Outs() []string { return nil }
 
 // spec resolves `units: auto`: one sigmoid unit for two classes, k softmax units for k
 // classes, one linear unit for regression.

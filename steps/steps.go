@@ -30,3 +30,10 @@ func decode(st *manifest.Stage, v any) error {
 	}
 	return nil
 }
+
+// artifactsOnly is embedded by the jobs that read only upstream artifacts and write only their
+// own: no workspace files go into their keys, none come out.
+type artifactsOnly struct{}
+
+func (artifactsOnly) Deps() []string { return nil }
+func (artifactsOnly) Outs() []string { return nil }

@@ -148,12 +148,10 @@ func oneLine(err error) string {
 }
 
 type trainJob struct {
+	artifactsOnly
 	cfg      nn.TrainConfig
 	stopWhen *vm.Program
 }
-
-func (j *trainJob) Deps() []string { return nil }
-func (j *trainJob) Outs() []string { return nil }
 
 func (j *trainJob) Run(ctx context.Context, env *pipeline.Env) error {
 	fr, err := readFrame(env)
