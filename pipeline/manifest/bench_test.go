@@ -64,3 +64,11 @@ func BenchmarkWithParams(b *testing.B) {
 		}
 	}
 }
+
+func TestDuplicateStageInABigManifest(t *testing.T) {
+	src := string(chainManifest(40)) + "  s3:\n    uses: shell\n    with: {run: x}\n"
+	_, err := Parse("big.yaml", []byte(src), Options{})
+	if err == nil || !strings.Contains(err.Error(), `duplicate key "s3" (first at line 30)`) {
+		t.Errorf("want a duplicate-key error, got %v", err)
+	}
+}

@@ -309,19 +309,32 @@ type resolver struct {
 	read   map[string]bool
 }
 
-// resolve returns a copy of n with every ${} replaced; positions are kept.
+// resolve returns n with every ${} replaced, sharing the subtrees that have none; positions
+// are kept.
 func (r *resolver) resolve(n *yaml.Node) *yaml.Node {
 	switch n.Kind {
 	case yaml.MappingNode, yaml.SequenceNode:
-		out := *n
-		out.Content = make([]*yaml.Node, len(n.Content))
+		// Copy on write: most of a manifest has no ${}, and its nodes are shared, never changed.
+		var content []*yaml.Node
 		for i, c := range n.Content {
 			if n.Kind == yaml.MappingNode && i%2 == 0 {
-				out.Content[i] = c // keys are not interpolated: they name options
+				continue // keys are not interpolated: they name options
+			}
+			rc := r.resolve(c)
+			if rc == c {
 				continue
 			}
-			out.Content[i] = r.resolve(c)
+			if content == nil {
+				content = make([]*yaml.Node, len(n.Content))
+				copy(content, n.Content)
+			}
+			content[i] = rc
 		}
+		if content == nil {
+			return n
+		}
+		out := *n
+		out.Content = content
 		return &out
 	}
 	if !isString(n) || !strings.Contains(n.Value, "${") {

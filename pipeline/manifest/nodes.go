@@ -87,11 +87,12 @@ func trimYAMLPrefix(s string) string {
 	return s
 }
 
-// normalizer copies a node tree, expanding aliases and merges, so that later passes see plain
-// mappings, sequences and scalars only.
+// normalizer rewrites a decoded tree in place so that later passes see plain mappings,
+// sequences and scalars only: aliases are replaced by (shared) targets, merges applied. Shared
+// subtrees are safe because nothing changes a tree after this; the resolver copies on write.
 type normalizer struct {
 	sink  errorSink
-	count int
+	count int // nodes visited, aliases counted every time they are expanded
 	depth int
 }
 
@@ -104,7 +105,7 @@ func (n *normalizer) node(in *yaml.Node) *yaml.Node {
 	defer func() { n.depth-- }()
 	if n.depth > maxDepth {
 		n.sink.add(in.Line, in.Column, "nested more than %d levels deep", maxDepth)
-		n.count = maxNodes + 1 // stop copying: one message is enough
+		n.count = maxNodes + 1 // stop here: one message is enough
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: in.Line, Column: in.Column}
 	}
 	if n.count > maxNodes {
@@ -128,30 +129,26 @@ func (n *normalizer) node(in *yaml.Node) *yaml.Node {
 	case yaml.MappingNode:
 		return n.mapping(in)
 	case yaml.SequenceNode:
-		out := *in
-		out.Content = make([]*yaml.Node, len(in.Content))
 		for i, c := range in.Content {
-			out.Content[i] = n.node(c)
+			in.Content[i] = n.node(c)
 		}
-		out.Anchor = ""
-		return &out
-	default:
-		out := *in
-		out.Anchor = ""
-		return &out
 	}
+	return in
 }
 
-// mapping copies a mapping, applying merge keys (explicit keys win over merged ones, as in YAML
-// 1.1) and reporting duplicate and non-scalar keys.
+// mapping normalizes a mapping in place, applying merge keys (explicit keys win over merged
+// ones, as in YAML 1.1) and reporting duplicate and non-scalar keys. Running it twice on the
+// same mapping (an alias expanded twice) changes nothing the second time.
 func (n *normalizer) mapping(in *yaml.Node) *yaml.Node {
-	out := *in
-	out.Anchor = ""
-	out.Content = make([]*yaml.Node, 0, len(in.Content))
-	seen := make(map[string]*yaml.Node, len(in.Content)/2)
+	content := in.Content
+	out := content[:0] // compacts in place: writes never pass reads
 	var merged []*yaml.Node
-	for i := 0; i+1 < len(in.Content); i += 2 {
-		k, v := in.Content[i], in.Content[i+1]
+	var index map[string]*yaml.Node // for big mappings (1000 stages), where a scan is quadratic
+	if len(content) > 64 {
+		index = make(map[string]*yaml.Node, len(content)/2)
+	}
+	for i := 0; i+1 < len(content); i += 2 {
+		k, v := content[i], content[i+1]
 		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
 			merged = append(merged, v)
 			continue
@@ -160,22 +157,39 @@ func (n *normalizer) mapping(in *yaml.Node) *yaml.Node {
 			n.sink.add(k.Line, k.Column, "a mapping key must be a plain value, not a %s", kindName(k))
 			continue
 		}
-		if prev, dup := seen[k.Value]; dup {
+		prev := index[k.Value]
+		if index == nil {
+			prev = findKey(out, k.Value)
+		}
+		if prev != nil {
 			n.sink.add(k.Line, k.Column, "duplicate key %q (first at line %d)", k.Value, prev.Line)
 			continue
 		}
-		seen[k.Value] = k
-		kc := *k
-		out.Content = append(out.Content, &kc, n.node(v))
+		if index != nil {
+			index[k.Value] = k
+		}
+		out = append(out, k, n.node(v))
 	}
+	in.Content = out
 	for _, m := range merged {
-		n.merge(&out, seen, m)
+		n.merge(in, m)
 	}
-	return &out
+	return in
+}
+
+// findKey returns the key node named key among the pairs of content, or nil. Manifests' mappings
+// are small, so a scan beats building a map.
+func findKey(content []*yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(content); i += 2 {
+		if content[i].Value == key {
+			return content[i]
+		}
+	}
+	return nil
 }
 
 // merge adds the keys of a << source that the mapping does not set itself.
-func (n *normalizer) merge(out *yaml.Node, seen map[string]*yaml.Node, src *yaml.Node) {
+func (n *normalizer) merge(out *yaml.Node, src *yaml.Node) {
 	src = deref(src)
 	var sources []*yaml.Node
 	switch src.Kind {
@@ -186,6 +200,9 @@ func (n *normalizer) merge(out *yaml.Node, seen map[string]*yaml.Node, src *yaml
 			sources = append(sources, deref(s))
 		}
 	}
+	if len(sources) == 0 {
+		n.sink.add(src.Line, src.Column, "<< must merge a mapping or a list of mappings")
+	}
 	for _, s := range sources {
 		if s.Kind != yaml.MappingNode {
 			n.sink.add(s.Line, s.Column, "<< must merge a mapping or a list of mappings")
@@ -193,10 +210,9 @@ func (n *normalizer) merge(out *yaml.Node, seen map[string]*yaml.Node, src *yaml
 		}
 		m := n.mapping(s)
 		for i := 0; i+1 < len(m.Content); i += 2 {
-			if _, set := seen[m.Content[i].Value]; set {
+			if findKey(out.Content, m.Content[i].Value) != nil {
 				continue
 			}
-			seen[m.Content[i].Value] = m.Content[i]
 			out.Content = append(out.Content, m.Content[i], m.Content[i+1])
 		}
 	}
