@@ -18,6 +18,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -56,7 +57,12 @@ const (
 func main() {
 	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := runCLI(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	// Tables are written a line at a time; one buffer makes them one write.
+	stdout := bufio.NewWriterSize(os.Stdout, 64<<10)
+	code := runCLI(ctx, os.Args[1:], stdout, os.Stderr)
+	if err := stdout.Flush(); err != nil && code == exitOK {
+		code = exitFailed
+	}
 	stop()
 	os.Exit(code)
 }

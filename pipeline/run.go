@@ -216,47 +216,28 @@ type executor struct {
 	trialsOut map[string][]Trial
 }
 
+// run runs the stages names (a closed set: every stage they need is among them) with a pool
+// of workers. A worker that finishes a stage takes on a stage that became ready through it
+// itself, so a chain of cached stages runs on one goroutine without a hand-off per stage.
 func (ex *executor) run(ctx context.Context, names []string) *Report {
-	jobs := ex.opt.Jobs
-	if jobs <= 0 {
-		jobs = runtime.NumCPU()
+	workers := ex.opt.Jobs
+	if workers <= 0 {
+		workers = runtime.NumCPU()
 	}
-	sem := make(chan struct{}, jobs)
-	done := make(map[string]chan struct{}, len(names))
-	results := make(map[string]*StageResult, len(names))
-	for _, n := range names {
-		done[n] = make(chan struct{})
-		st := ex.m.Stages[n]
-		results[n] = &StageResult{Name: n, Kind: st.Uses}
-	}
+	q := newQueue(ex.m, names)
 	var wg sync.WaitGroup
-	for _, n := range names {
+	for range min(workers, len(names)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer close(done[n])
-			res := results[n]
-			st := ex.m.Stages[n]
-			up := make(map[string]*Entry, len(st.Needs))
-			for _, need := range st.Needs {
-				<-done[need]
-				r := results[need]
-				if r.Entry == nil || r.Status == Failed {
-					res.Status, res.Err = Skipped, fmt.Errorf("needs %s, which %s", need, r.Status)
+			for {
+				res, ok := q.next()
+				if !ok {
 					return
 				}
-				up[need] = r.Entry
+				ex.runReady(ctx, q, res)
+				q.finish(res.Name)
 			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-			}
-			if ctx.Err() != nil {
-				res.Status, res.Err = Skipped, context.Cause(ctx)
-				return
-			}
-			defer func() { <-sem }()
-			ex.stage(ctx, st, up, res)
 		}()
 	}
 	wg.Wait()
@@ -265,9 +246,101 @@ func (ex *executor) run(ctx context.Context, names []string) *Report {
 		rep.trialActions = ex.trials.actions
 	}
 	for _, n := range names {
-		rep.Stages = append(rep.Stages, results[n])
+		rep.Stages = append(rep.Stages, q.results[n])
 	}
 	return rep
+}
+
+// runReady runs a stage whose needs have all finished, or skips it when one of them failed or
+// the run is cancelled.
+func (ex *executor) runReady(ctx context.Context, q *queue, res *StageResult) {
+	st := ex.m.Stages[res.Name]
+	up := make(map[string]*Entry, len(st.Needs))
+	for _, need := range st.Needs {
+		r := q.results[need]
+		if r.Entry == nil || r.Status == Failed {
+			res.Status, res.Err = Skipped, fmt.Errorf("needs %s, which %s", need, r.Status)
+			return
+		}
+		up[need] = r.Entry
+	}
+	if ctx.Err() != nil {
+		res.Status, res.Err = Skipped, context.Cause(ctx)
+		return
+	}
+	ex.stage(ctx, st, up, res)
+}
+
+// queue hands out stages whose needs have finished, in manifest order among the ready ones.
+type queue struct {
+	results    map[string]*StageResult
+	dependants map[string][]string
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	waiting map[string]int // needs not yet finished
+	ready   []string
+	left    int // stages not yet finished
+}
+
+func newQueue(m *manifest.Manifest, names []string) *queue {
+	q := &queue{
+		results:    make(map[string]*StageResult, len(names)),
+		dependants: make(map[string][]string, len(names)),
+		waiting:    make(map[string]int, len(names)),
+		left:       len(names),
+	}
+	q.cond = sync.NewCond(&q.mu)
+	for _, n := range names {
+		st := m.Stages[n]
+		q.results[n] = &StageResult{Name: n, Kind: st.Uses}
+		q.waiting[n] = len(st.Needs)
+		for _, need := range st.Needs {
+			q.dependants[need] = append(q.dependants[need], n)
+		}
+		if len(st.Needs) == 0 {
+			q.ready = append(q.ready, n)
+		}
+	}
+	return q
+}
+
+// next returns a ready stage, waiting for one; false when every stage has finished.
+func (q *queue) next() (*StageResult, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.ready) == 0 {
+		if q.left == 0 {
+			return nil, false
+		}
+		q.cond.Wait()
+	}
+	n := q.ready[0]
+	q.ready = q.ready[1:]
+	return q.results[n], true
+}
+
+// finish records that a stage is done and releases the stages waiting for it. The worker
+// calling it takes the first released stage itself; other workers are woken only for more.
+func (q *queue) finish(name string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.left--
+	released := 0
+	for _, d := range q.dependants[name] {
+		if q.waiting[d]--; q.waiting[d] == 0 {
+			q.ready = append(q.ready, d)
+			released++
+		}
+	}
+	switch {
+	case q.left == 0:
+		q.cond.Broadcast()
+	case released > 1:
+		for range released - 1 {
+			q.cond.Signal()
+		}
+	}
 }
 
 // stage runs or restores one stage and fills res.
@@ -458,12 +531,15 @@ func (ex *executor) restore(st *manifest.Stage, e *Entry) error {
 // A marker file names the output it holds, so an unchanged stage costs one read.
 func (w *Workspace) linkOut(stage string, e *Entry) error {
 	dir := filepath.Join(w.dir, "out", stage)
+	if len(e.Files) == 0 {
+		if _, err := os.Lstat(dir); err != nil {
+			return nil // the usual case of a stage without artifacts: one syscall
+		}
+		return os.RemoveAll(dir)
+	}
 	marker := filepath.Join(dir, ".output")
 	if b, err := os.ReadFile(marker); err == nil && string(b) == string(e.Output) {
 		return nil
-	}
-	if len(e.Files) == 0 {
-		return os.RemoveAll(dir)
 	}
 	tmp, err := os.MkdirTemp(filepath.Join(w.dir, "tmp"), "out-")
 	if err != nil {
