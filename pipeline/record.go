@@ -78,7 +78,7 @@ func recordPath(loomDir, manifestPath string) string {
 
 func (w *Workspace) saveRecord(rep *Report) error {
 	s := rep.Summarize(w.M.Path)
-	b, err := json.MarshalIndent(s, "", "  ")
+	b, err := json.Marshal(s)
 	if err != nil {
 		return err
 	}
