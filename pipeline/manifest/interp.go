@@ -203,14 +203,11 @@ func (c *chainCollector) Visit(node *ast.Node) {
 	if !ok {
 		return
 	}
-	if _, inner := m.Node.(*ast.MemberNode); inner {
-		c.inner[m.Node] = true
-	}
 	if !static {
-		// params.hidden[i]: only the constant prefix can be checked; it was recorded by m.Node.
-		c.inner[m.Node] = false
+		// params.hidden[i]: only the constant prefix can be checked; m.Node recorded it.
 		return
 	}
+	c.inner[m.Node] = true // post-order: m.Node was visited first, and m extends it
 	c.all[m] = chain{steps: steps, off: rootOf(m).Location().From}
 	c.order = append(c.order, m)
 }

@@ -258,7 +258,7 @@ func (st *Stage) read(n *yaml.Node, sink *errorSink) {
 				sink.add(v.Line, v.Column, "stage %s: cache must be true or false, not %s", st.Name, describe(v))
 				continue
 			}
-			st.Cache = v.Value == "true" || scalar(v) == true
+			st.Cache = scalar(v) == true
 		default:
 			sink.add(k.Line, k.Column, "stage %s: unknown key %q%s; valid keys: %s", st.Name, k.Value, didYouMean(k.Value, stageKeys), quoteList(stageKeys))
 		}

@@ -72,6 +72,7 @@ func TestBrokenManifests(t *testing.T) {
 		{"unterminated", head + "  a:\n    uses: shell\n    with:\n      run: echo ${params.seed\n", "11:17", "unterminated ${"},
 		{"empty expression", head + "  a:\n    uses: shell\n    with:\n      run: echo ${ }\n", "11:17", "empty ${}"},
 		{"index out of range", head + "  a:\n    uses: shell\n    with:\n      run: echo ${params.hidden[5]}\n", "11:19", "index 5 is out of range: params.hidden has 2 items"},
+		{"unknown param under a computed index", head + "  a:\n    uses: shell\n    with:\n      run: echo ${params.nope[params.seed]}\n", "11:19", "unknown param params.nope"},
 		{"field of a number", head + "  a:\n    uses: shell\n    with:\n      run: echo ${params.seed.x}\n", "11:19", `params.seed is a number, it has no key "x"`},
 		{"runtime error", head + "  a:\n    uses: shell\n    with:\n      run: echo ${int(params.name)}\n", "11:19", "evaluating ${int(params.name)}"},
 		{"block scalar", head + "  a:\n    uses: shell\n    with:\n      run: |\n        echo ${params.nope}\n", "11:12", "unknown param params.nope"},
