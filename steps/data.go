@@ -104,7 +104,7 @@ type genSettings struct {
 	Seed     uint64  `yaml:"seed"`
 }
 
-func (datasetKind) Version() string { return "1" }
+func (datasetKind) Version() string { return "1+frame" + frame.Version }
 
 func (datasetKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.Job, error) {
 	var s datasetSettings
@@ -176,7 +176,7 @@ func (j *datasetJob) Run(_ context.Context, env *pipeline.Env) error {
 // preprocessKind applies the preprocess steps in order.
 type preprocessKind struct{}
 
-func (preprocessKind) Version() string { return "1" }
+func (preprocessKind) Version() string { return "1+frame" + frame.Version }
 
 // namedStep is a frame step with where it was written, for errors.
 type namedStep struct {

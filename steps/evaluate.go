@@ -13,6 +13,7 @@ import (
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/loom-ml/loom/nn"
 	"github.com/loom-ml/loom/pipeline"
 	"github.com/loom-ml/loom/pipeline/manifest"
 	"github.com/loom-ml/loom/steps/frame"
@@ -22,7 +23,7 @@ import (
 // evaluateKind computes metrics of a trained model on one split and checks assertions.
 type evaluateKind struct{}
 
-func (evaluateKind) Version() string { return "1" }
+func (evaluateKind) Version() string { return "1+nn" + nn.Version }
 
 type evaluateSettings struct {
 	Split     string   `yaml:"split"`

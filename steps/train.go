@@ -32,7 +32,7 @@ const (
 // trainKind trains the network of a model stage on the train split, validating on the val split.
 type trainKind struct{}
 
-func (trainKind) Version() string { return "1" }
+func (trainKind) Version() string { return "1+nn" + nn.Version }
 
 type trainSettings struct {
 	Loss      string `yaml:"loss"`

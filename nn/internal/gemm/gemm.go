@@ -87,3 +87,12 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 		}
 	}
 }
+
+// Kernel names the kernel Sgemm uses on this machine. Kernels differ in the last bits of
+// their results (fused multiply-add rounds once), so anything keyed on results must include it.
+func Kernel() string {
+	if useAsm {
+		return "avx2fma"
+	}
+	return "go"
+}
