@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	loom run [-f FILE] [--set PATH=VALUE]... [--params FILE]... [-j N] [--force] [--dry-run] [--json] [STAGE...]
+//	loom run [-f FILE] [--set PATH=VALUE]... [--params FILE]... [-j N] [--force] [--verify] [--dry-run] [--json] [STAGE...]
 //	loom status [-f FILE]
 //	loom validate [-f FILE]
 //	loom dag [-f FILE] [--dot|--mermaid]
@@ -94,7 +94,7 @@ func (e *exitError) Error() string { return "exit " + strconv.Itoa(e.code) }
 const usage = `loom runs machine-learning pipelines described in YAML.
 
 Usage:
-  loom run [-f FILE] [--set PATH=VALUE]... [--params FILE]... [-j N] [--force] [--dry-run] [--json] [STAGE...]
+  loom run [-f FILE] [--set PATH=VALUE]... [--params FILE]... [-j N] [--force] [--verify] [--dry-run] [--json] [STAGE...]
   loom status [-f FILE]                 which stages would run, and why
   loom validate [-f FILE]               check the manifest against the schema and the DAG
   loom dag [-f FILE] [--dot|--mermaid]  print the stage graph
@@ -252,6 +252,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	mf.register(fs, true)
 	jobs := fs.Int("j", runtime.NumCPU(), "stages to run at once")
 	force := fs.Bool("force", false, "run every selected stage, ignoring the cache")
+	verify := fs.Bool("verify", false, "rerun cached stages and check they reproduce their cached results")
 	dry := fs.Bool("dry-run", false, "print what would run, run nothing")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
 	targets, err := parseFlags(fs, args)
@@ -271,7 +272,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *dry {
 		return printStatus(ws, stdout, targets, *force)
 	}
-	opt := pipeline.Options{Targets: targets, Jobs: *jobs, Force: *force, Log: stderr}
+	opt := pipeline.Options{Targets: targets, Jobs: *jobs, Force: *force, Verify: *verify, Log: stderr}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		opt.Progress = stderr
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -136,6 +137,7 @@ type Options struct {
 	Targets  []string  // run these stages and what they need; all when empty
 	Jobs     int       // stages at once; runtime.NumCPU() when 0
 	Force    bool      // ignore cache hits
+	Verify   bool      // run cached stages too and check they reproduce their entries
 	Log      io.Writer // progress lines; io.Discard when nil
 	Progress io.Writer // a terminal for progress displays, or nil
 }
@@ -367,6 +369,10 @@ func (ex *executor) stage(ctx context.Context, st *manifest.Stage, up map[string
 		return
 	}
 	res.Action = recipe.ID()
+	if ex.opt.Verify {
+		ex.verify(ctx, st, job, recipe, up, res)
+		return
+	}
 	if ex.hit(st, res) {
 		return
 	}
@@ -393,6 +399,56 @@ func (ex *executor) stage(ctx context.Context, st *manifest.Stage, up map[string
 		return
 	}
 	ex.done(res, Ran, e)
+}
+
+// verify runs a stage that has a cache entry and checks that it produces the same output, as
+// cmd/go's GODEBUG=gocacheverify=1 does: a cheap, permanent test of reproducibility. A stage
+// without an entry runs as usual.
+func (ex *executor) verify(ctx context.Context, st *manifest.Stage, job Job, recipe *Recipe, up map[string]*Entry, res *StageResult) {
+	cached, _ := ex.ws.cache.Get(res.Action)
+	e, err := ex.execute(ctx, st, job, recipe, up)
+	if err != nil {
+		res.Status, res.Err = Failed, err
+		return
+	}
+	if cached == nil {
+		if err := ex.ws.cache.Put(e); err != nil {
+			res.Status, res.Err = Failed, fmt.Errorf("cache: %w", err)
+			return
+		}
+	} else if e.Output != cached.Output {
+		res.Status, res.Err = Failed, fmt.Errorf("not reproducible: %s", describeDiff(cached.Result, e.Result))
+		return
+	}
+	if err := ex.restore(st, e); err != nil {
+		res.Status, res.Err = Failed, err
+		return
+	}
+	ex.done(res, Ran, e)
+}
+
+// describeDiff names what differs between two results of one action.
+func describeDiff(a, b Result) string {
+	var diffs []string
+	files := map[string]Digest{}
+	for _, f := range append(a.Files, a.Outs...) {
+		files[f.Path] = f.Digest
+	}
+	for _, f := range append(b.Files, b.Outs...) {
+		if files[f.Path] != f.Digest {
+			diffs = append(diffs, f.Path)
+		}
+	}
+	for k, v := range b.Metrics {
+		if a.Metrics[k] != v {
+			diffs = append(diffs, "metric "+k)
+		}
+	}
+	sort.Strings(diffs)
+	if len(diffs) == 0 {
+		return "its output differs from the cached one"
+	}
+	return "differs from the cached output in " + strings.Join(diffs, ", ")
 }
 
 // hit takes st's result from the cache when the cache may be used and has it.
@@ -482,7 +538,7 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 		}
 		r.Outs = append(r.Outs, refs...)
 	}
-	return &Entry{Action: recipe.ID(), Result: r, Recipe: recipe}, nil
+	return &Entry{Action: recipe.ID(), Output: r.outputID(), Result: r, Recipe: recipe}, nil
 }
 
 // storeTree stores the file or every file below the folder at path, naming each by prefix

@@ -21,6 +21,7 @@ import (
 // fail, to block on a barrier, or to wait for cancellation.
 type fakeKind struct {
 	version string
+	salt    string // appended to every artifact, to fake a non-deterministic kind
 	mu      sync.Mutex
 	runs    map[string]int
 	// started is closed... per stage via barrier
@@ -137,6 +138,7 @@ func (j *fakeJob) Run(ctx context.Context, env *pipeline.Env) error {
 		content.Write(b)
 	}
 	content.WriteString(j.out)
+	content.WriteString(k.salt)
 	for _, o := range j.outs {
 		if err := os.WriteFile(env.Abs(o), []byte(content.String()), 0o644); err != nil {
 			return err
@@ -505,4 +507,24 @@ func TestGCKeepsWhatTheLastRunUses(t *testing.T) {
 	}
 	expect(t, w.run(pipeline.Options{}), "first=cached second=cached third=cached")
 	expect(t, w.run(pipeline.Options{}, "b=old"), "second=ran third=ran")
+}
+
+// TestVerifyCatchesNonDeterminism: --verify reruns cached stages and fails one whose output
+// differs from its entry.
+func TestVerifyCatchesNonDeterminism(t *testing.T) {
+	w := newWorkspace(t, chain)
+	w.write("input.txt", "x")
+	w.run(pipeline.Options{})
+	expect(t, w.run(pipeline.Options{Verify: true}), "first=ran second=ran third=ran")
+
+	// A kind whose output changes without its key changing: the bug --verify exists for.
+	w.kind.salt = "drift"
+	rep, err := w.open().Run(context.Background(), pipeline.Options{Verify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rep.Stages[0]
+	if s.Status != pipeline.Failed || !strings.Contains(fmt.Sprint(s.Err), "not reproducible: differs from the cached output in metric len, out.txt") {
+		t.Errorf("first: %s %v", s.Status, s.Err)
+	}
 }
