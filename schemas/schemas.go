@@ -5,6 +5,7 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"github.com/loom-ml/loom/internal/suggest"
 	"math/big"
 	"sort"
 	"strconv"
@@ -111,7 +112,7 @@ func Validate(doc any) ([]Violation, error) {
 	if err != nil {
 		return nil, err
 	}
-	return violations(sch.Validate(doc)), nil
+	return violations(doc, sch.Validate(doc)), nil
 }
 
 // ValidateWith checks the settings of one stage of the given kind against $defs/<kind>: the
@@ -125,11 +126,11 @@ func ValidateWith(kind string, with map[string]any) ([]Violation, error) {
 	if sch == nil {
 		return nil, fmt.Errorf("no schema for stage kind %q", kind)
 	}
-	return violations(sch.Validate(with)), nil
+	return violations(with, sch.Validate(with)), nil
 }
 
-// violations explains a validation error.
-func violations(err error) []Violation {
+// violations explains a validation error of doc.
+func violations(doc any, err error) []Violation {
 	if err == nil {
 		return nil
 	}
@@ -138,6 +139,16 @@ func violations(err error) []Violation {
 		return []Violation{{Msg: err.Error()}}
 	}
 	vs := dedupe(explain(ve))
+	for i, v := range vs {
+		// jsonschema v6.0.3 sometimes reports an object-level error (a bad property name)
+		// with the location of a sibling validated after it: the location slices share
+		// backing arrays. The key is certain, so find the object that has it.
+		if v.Key != "" && !hasKey(doc, v.Path, v.Key) {
+			if p, ok := findKey(doc, v.Key, nil); ok {
+				vs[i].Path = p
+			}
+		}
+	}
 	sort.SliceStable(vs, func(i, j int) bool { return lessPath(vs[i].Path, vs[j].Path) })
 	return vs
 }
@@ -162,7 +173,7 @@ func explain(e *jsonschema.ValidationError) []Violation {
 				msgs = append(msgs, v.Msg)
 			}
 		}
-		return []Violation{{Path: e.InstanceLocation, Key: k.Property, Msg: fmt.Sprintf("bad name %q: %s", k.Property, strings.Join(msgs, "; "))}}
+		return []Violation{{Path: location(e), Key: k.Property, Msg: fmt.Sprintf("bad name %q: %s", k.Property, strings.Join(msgs, "; "))}}
 	}
 	var out []Violation
 	for _, c := range e.Causes {
@@ -190,7 +201,7 @@ func bestBranch(e *jsonschema.ValidationError) []Violation {
 		}
 	}
 	if bestDepth == len(e.InstanceLocation) && len(same) > 1 {
-		return []Violation{{Path: e.InstanceLocation, Msg: joinAlternatives(unique(same))}}
+		return []Violation{{Path: location(e), Msg: joinAlternatives(unique(same))}}
 	}
 	return best
 }
@@ -220,9 +231,63 @@ func depth(vs []Violation) int {
 	return d
 }
 
+// hasKey reports whether the object at path in doc has key.
+func hasKey(doc any, path []string, key string) bool {
+	for _, p := range path {
+		switch d := doc.(type) {
+		case map[string]any:
+			doc = d[p]
+		case []any:
+			i, err := strconv.Atoi(p)
+			if err != nil || i < 0 || i >= len(d) {
+				return false
+			}
+			doc = d[i]
+		default:
+			return false
+		}
+	}
+	m, ok := doc.(map[string]any)
+	_, has := m[key]
+	return ok && has
+}
+
+// findKey returns the path of the first object in doc (keys visited in sorted order) that has key.
+func findKey(doc any, key string, at []string) ([]string, bool) {
+	switch d := doc.(type) {
+	case map[string]any:
+		if _, ok := d[key]; ok {
+			return at, true
+		}
+		keys := make([]string, 0, len(d))
+		for k := range d {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if p, ok := findKey(d[k], key, append(append([]string(nil), at...), k)); ok {
+				return p, true
+			}
+		}
+	case []any:
+		for i, x := range d {
+			if p, ok := findKey(x, key, append(append([]string(nil), at...), strconv.Itoa(i))); ok {
+				return p, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// location copies an error's instance location: the validator's slices share backing arrays,
+// so a kept one can be overwritten by the location of a later error.
+func location(e *jsonschema.ValidationError) []string {
+	return append([]string(nil), e.InstanceLocation...)
+}
+
 // leaf phrases one error for a user.
 func leaf(e *jsonschema.ValidationError) []Violation {
-	at := e.InstanceLocation
+	at := location(e)
 	switch k := e.ErrorKind.(type) {
 	case *kind.AdditionalProperties:
 		allowed := allowedKeys(e.SchemaURL)
@@ -230,7 +295,7 @@ func leaf(e *jsonschema.ValidationError) []Violation {
 		for _, p := range k.Properties {
 			msg := fmt.Sprintf("unknown option %q", p)
 			if len(allowed) > 0 {
-				msg += didYouMean(p, allowed) + "; valid: " + strings.Join(allowed, ", ")
+				msg += suggest.DidYouMean(p, allowed) + "; valid: " + strings.Join(allowed, ", ")
 			}
 			out = append(out, Violation{Path: at, Key: p, Msg: msg})
 		}
@@ -240,7 +305,7 @@ func leaf(e *jsonschema.ValidationError) []Violation {
 		for i, w := range k.Want {
 			want[i] = fmt.Sprint(w)
 		}
-		return []Violation{{Path: at, Msg: fmt.Sprintf("%s is not one of %s%s", show(k.Got), strings.Join(want, ", "), didYouMean(fmt.Sprint(k.Got), want))}}
+		return []Violation{{Path: at, Msg: fmt.Sprintf("%s is not one of %s%s", show(k.Got), strings.Join(want, ", "), suggest.DidYouMean(fmt.Sprint(k.Got), want))}}
 	case *kind.Const:
 		return []Violation{{Path: at, Msg: fmt.Sprintf("must be %s, not %s", show(k.Want), show(k.Got))}}
 	case *kind.Type:
@@ -354,41 +419,4 @@ func lessPath(a, b []string) bool {
 		}
 	}
 	return len(a) < len(b)
-}
-
-// didYouMean suggests the closest of candidates to s when it is a plausible typo.
-func didYouMean(s string, candidates []string) string {
-	if len(s) > 200 {
-		return "" // edit distance is quadratic; nobody mistypes a name this long
-	}
-	best, bestD := "", len(s)/3+2
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD && d < max(len(s), len(c)) {
-			best, bestD = c, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

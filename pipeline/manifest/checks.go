@@ -1,6 +1,10 @@
 package manifest
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/loom-ml/loom/internal/suggest"
+)
 
 // stageRefs are the settings that name another stage, by kind.
 var stageRefs = map[string][]string{
@@ -23,7 +27,7 @@ func (m *Manifest) checkRefs(sink *errorSink) {
 				continue
 			}
 			if _, exists := m.Stages[ref]; !exists {
-				sink.addErr(st.Errorf([]string{key}, "stage %s: %s %q is not a stage%s", name, key, ref, didYouMean(ref, m.Order)))
+				sink.addErr(st.Errorf([]string{key}, "stage %s: %s %q is not a stage%s", name, key, ref, suggest.DidYouMean(ref, m.Order)))
 			} else if ref == name {
 				sink.addErr(st.Errorf([]string{key}, "stage %s: %s names the stage itself", name, key))
 			}

@@ -3,6 +3,7 @@ package manifest
 import (
 	"errors"
 	"fmt"
+	"github.com/loom-ml/loom/internal/suggest"
 	"math"
 	"reflect"
 	"sort"
@@ -266,7 +267,7 @@ func checkChain(params map[string]any, steps []step) error {
 			}
 			v, ok := c[s.key]
 			if !ok {
-				return fmt.Errorf("unknown param %s%s; %s has: %s", formatPath(steps[:i+1]), didYouMean(s.key, keysOf(c)), here, quoteList(keysOf(c)))
+				return fmt.Errorf("unknown param %s%s; %s has: %s", formatPath(steps[:i+1]), suggest.DidYouMean(s.key, keysOf(c)), here, quoteList(keysOf(c)))
 			}
 			cur = v
 		case []any:

@@ -19,6 +19,7 @@ package manifest
 
 import (
 	"fmt"
+	"github.com/loom-ml/loom/internal/suggest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -174,7 +175,7 @@ func (m *Manifest) readTop(root *yaml.Node, sink *errorSink) *yaml.Node {
 		case "stages":
 			stages = v
 		default:
-			sink.add(k.Line, k.Column, "unknown top-level key %q%s; valid keys: %s", k.Value, didYouMean(k.Value, topKeys), quoteList(topKeys))
+			sink.add(k.Line, k.Column, "unknown top-level key %q%s; valid keys: %s", k.Value, suggest.DidYouMean(k.Value, topKeys), quoteList(topKeys))
 		}
 	}
 	m.readVersion(root, version, sink)
@@ -260,7 +261,7 @@ func (st *Stage) read(n *yaml.Node, sink *errorSink) {
 			}
 			st.Cache = scalar(v) == true
 		default:
-			sink.add(k.Line, k.Column, "stage %s: unknown key %q%s; valid keys: %s", st.Name, k.Value, didYouMean(k.Value, stageKeys), quoteList(stageKeys))
+			sink.add(k.Line, k.Column, "stage %s: unknown key %q%s; valid keys: %s", st.Name, k.Value, suggest.DidYouMean(k.Value, stageKeys), quoteList(stageKeys))
 		}
 	}
 	if uses == nil {
@@ -279,7 +280,7 @@ func (st *Stage) readUses(v *yaml.Node, sink *errorSink) {
 			return
 		}
 	}
-	sink.add(v.Line, v.Column, "stage %s: unknown stage kind %q%s; valid kinds: %s", st.Name, v.Value, didYouMean(v.Value, Kinds), quoteList(Kinds))
+	sink.add(v.Line, v.Column, "stage %s: unknown stage kind %q%s; valid kinds: %s", st.Name, v.Value, suggest.DidYouMean(v.Value, Kinds), quoteList(Kinds))
 }
 
 // readNeeds accepts a list of stage names, or one name as shorthand.
@@ -319,7 +320,7 @@ func (m *Manifest) checkNeeds(sink *errorSink) {
 			case n == name:
 				sink.addErr(&Error{Pos: st.needsPos[i], Msg: fmt.Sprintf("stage %s needs itself", name)})
 			case !ok:
-				sink.addErr(&Error{Pos: st.needsPos[i], Msg: fmt.Sprintf("stage %s needs %q, which is not a stage%s", name, n, didYouMean(n, names))})
+				sink.addErr(&Error{Pos: st.needsPos[i], Msg: fmt.Sprintf("stage %s needs %q, which is not a stage%s", name, n, suggest.DidYouMean(n, names))})
 			default:
 				keep, keepPos = append(keep, n), append(keepPos, st.needsPos[i])
 			}
@@ -442,7 +443,7 @@ func (m *Manifest) Closure(names ...string) ([]string, error) {
 	var stack []string
 	for _, n := range names {
 		if _, ok := m.Stages[n]; !ok {
-			return nil, fmt.Errorf("unknown stage %q%s; stages: %s", n, didYouMean(n, m.Order), quoteList(m.Order))
+			return nil, fmt.Errorf("unknown stage %q%s; stages: %s", n, suggest.DidYouMean(n, m.Order), quoteList(m.Order))
 		}
 		if !want[n] {
 			want[n] = true

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"github.com/loom-ml/loom/internal/suggest"
 	"os"
 	"sort"
 	"strconv"
@@ -117,7 +118,7 @@ func keepFloat(old, v any) any {
 func missingPath(params map[string]any, steps []step, bad int) error {
 	want := formatPath(steps)
 	msg := fmt.Sprintf("param %s does not exist", want)
-	if c := closest(want, allPaths(params)); c != "" {
+	if c := suggest.Closest(want, allPaths(params)); c != "" {
 		msg += fmt.Sprintf(" (did you mean %s?)", c)
 	} else {
 		msg += fmt.Sprintf(" (%s has: %s)", formatPath(steps[:bad]), quoteList(childNames(params, steps[:bad])))
