@@ -117,7 +117,7 @@ func (e *missError) Error() string { return "cache miss: " + e.reason }
 // Get returns the entry for id. A missing, unreadable or damaged entry, or one whose objects are
 // not all present, is reported as a miss with the reason.
 func (c *Cache) Get(id ActionID) (*Entry, error) {
-	b, err := os.ReadFile(c.actionPath(id))
+	b, err := readFile(c.actionPath(id))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &missError{"no entry"}
 	}

@@ -594,7 +594,7 @@ func (w *Workspace) linkOut(stage string, e *Entry) error {
 		return os.RemoveAll(dir)
 	}
 	marker := filepath.Join(dir, ".output")
-	if b, err := os.ReadFile(marker); err == nil && string(b) == string(e.Output) {
+	if b, err := readFile(marker); err == nil && string(b) == string(e.Output) {
 		return nil
 	}
 	tmp, err := os.MkdirTemp(filepath.Join(w.dir, "tmp"), "out-")
