@@ -202,10 +202,16 @@ func (j *trainJob) Run(ctx context.Context, env *pipeline.Env) error {
 		return fmt.Errorf("training diverged at epoch %d (loss is not finite): lower the learning rate", hist.StoppedEpoch)
 	}
 	fmt.Fprintf(env.Log, "stopped after epoch %d (%s), best epoch %d\n", hist.StoppedEpoch, hist.Reason, hist.BestEpoch)
-	last := hist.Epochs[len(hist.Epochs)-1]
+	// The metrics describe the model the stage outputs: the best epoch's when early stopping
+	// restored its weights, else the last epoch's.
+	final := hist.Epochs[len(hist.Epochs)-1]
+	if cfg.EarlyStopping.RestoreBest && hist.BestEpoch > 0 {
+		final = hist.Epochs[hist.BestEpoch-1]
+	}
 	env.ReportMetric("epochs", float64(len(hist.Epochs)))
+	env.ReportMetric("best_epoch", float64(hist.BestEpoch))
 	for _, name := range historyVars[1:5] {
-		if v, _ := last.Metric(name); !math.IsNaN(v) {
+		if v, _ := final.Metric(name); !math.IsNaN(v) {
 			env.ReportMetric(name, v)
 		}
 	}
