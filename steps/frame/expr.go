@@ -11,6 +11,8 @@ import (
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/loom-ml/loom/internal/suggest"
 )
 
 // RowVar is the expression variable that holds every column of the current
@@ -121,9 +123,10 @@ func exprError(src string, err error, columns []string) error {
 		return &ExprError{Expr: src, Msg: err.Error()}
 	}
 	msg := fe.Message
-	if strings.HasPrefix(msg, "unknown name") {
+	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
 		sorted := append([]string(nil), columns...)
 		sort.Strings(sorted)
+		msg += suggest.DidYouMean(name, sorted)
 		msg += fmt.Sprintf(" (columns: %s; write row[\"name\"] for a name that is not an identifier)", strings.Join(sorted, ", "))
 	}
 	return &ExprError{Expr: src, Line: fe.Line, Column: fe.Column + 1, Msg: msg}
