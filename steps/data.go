@@ -87,12 +87,53 @@ func logShape(env *pipeline.Env, fr *frame.Frame) {
 type datasetKind struct{}
 
 type datasetSettings struct {
-	Path      string       `yaml:"path"`
-	Target    string       `yaml:"target"`
-	Features  []string     `yaml:"features"`
-	Delimiter string       `yaml:"delimiter"`
-	Task      string       `yaml:"task"`
-	Generate  *genSettings `yaml:"generate"`
+	Path      string        `yaml:"path"`
+	Target    string        `yaml:"target"`
+	Features  []string      `yaml:"features"`
+	Delimiter string        `yaml:"delimiter"`
+	Task      string        `yaml:"task"`
+	Generate  *genSettings  `yaml:"generate"`
+	Text      *textSettings `yaml:"text"`
+}
+
+// textSettings mark a column as text to tokenise (frame.MarkText); the
+// vocabulary is fitted once the rows are split.
+type textSettings struct {
+	Column   string `yaml:"column"`
+	Level    string `yaml:"level"`
+	Output   string `yaml:"output"`
+	Length   int    `yaml:"length"`
+	Pad      string `yaml:"pad"`
+	Vocab    int    `yaml:"vocab"`
+	MinCount int    `yaml:"min_count"`
+	NGrams   int    `yaml:"ngrams"`
+}
+
+func (t *textSettings) options() frame.TextOptions {
+	level := t.Level
+	if level == "" {
+		level = "word"
+	}
+	return frame.TextOptions{Level: level, Output: t.Output, Length: t.Length, Pad: t.Pad,
+		Vocab: t.Vocab, MinCount: t.MinCount, NGrams: t.NGrams}
+}
+
+// checkText places a mistake in the text settings at the setting.
+func checkText(st *manifest.Stage, s *datasetSettings) error {
+	switch {
+	case s.Text == nil:
+		return nil
+	case s.Generate != nil:
+		return st.Errorf([]string{"text"}, "dataset: text needs a file with a text column, not generated data")
+	case s.Text.Column == "":
+		return st.Errorf([]string{"text"}, "dataset: text needs column, the text column to tokenise")
+	}
+	err := s.Text.options().Check()
+	var oe *frame.OptionError
+	if errors.As(err, &oe) {
+		return st.Errorf([]string{"text", oe.Option}, "dataset: text %v", err)
+	}
+	return err
 }
 
 type genSettings struct {
@@ -122,13 +163,16 @@ func (datasetKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.J
 	if s.Delimiter != "" && utf8.RuneCountInString(s.Delimiter) != 1 {
 		return nil, st.Errorf([]string{"delimiter"}, "dataset: delimiter must be one character, got %q", s.Delimiter)
 	}
+	if err := checkText(st, &s); err != nil {
+		return nil, err
+	}
 	if s.Generate != nil {
 		// Check the options now, so a mistake is a manifest error, not a failed run.
 		if _, err := frame.Generate(s.genOptions()); err != nil {
 			return nil, st.Errorf([]string{"generate"}, "dataset: %v", err)
 		}
 	}
-	return &datasetJob{s: s}, nil
+	return &datasetJob{s: s, st: st}, nil
 }
 
 func (s *datasetSettings) genOptions() frame.GenOptions {
@@ -136,7 +180,10 @@ func (s *datasetSettings) genOptions() frame.GenOptions {
 	return frame.GenOptions{Kind: g.Kind, N: g.N, Features: g.Features, Classes: g.Classes, Noise: g.Noise, Seed: g.Seed, Task: s.Task}
 }
 
-type datasetJob struct{ s datasetSettings }
+type datasetJob struct {
+	s  datasetSettings
+	st *manifest.Stage
+}
 
 // Outs implements pipeline.Job: a dataset writes only its artifact.
 func (j *datasetJob) Outs() []string { return nil }
@@ -168,6 +215,11 @@ func (j *datasetJob) Run(_ context.Context, env *pipeline.Env) error {
 	}
 	if err != nil {
 		return err
+	}
+	if t := j.s.Text; t != nil {
+		if err := frame.MarkText(fr, t.Column, t.options()); err != nil {
+			return j.st.Errorf([]string{"text", "column"}, "dataset: %v", err)
+		}
 	}
 	logShape(env, fr)
 	return writeFrame(env, fr)

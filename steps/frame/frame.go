@@ -113,6 +113,13 @@ type Column struct {
 	// OneHot marks a 0/1 indicator column made by one-hot encoding, which
 	// Augment leaves without noise.
 	OneHot bool
+	// Token marks a column of token ids or counts made from text: ids, not
+	// measurements, so Normalize, Outliers and Augment leave it alone
+	// unless it is named.
+	Token bool
+	// TextOpts, on a categorical column marked by MarkText, says how the
+	// column is tokenised once the rows are split; nil for other columns.
+	TextOpts *TextOptions
 }
 
 // Missing reports whether row i of the column is missing.

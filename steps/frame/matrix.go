@@ -7,8 +7,12 @@ import (
 
 // FeatureNames returns the names of the columns of Matrix's X: every
 // feature column in order, with a categorical column still present
-// expanded to "col=level" for each level in the Train rows.
+// expanded to "col=level" for each level in the Train rows, and a text
+// column not tokenised yet replaced by its token columns.
 func (f *Frame) FeatureNames() []string {
+	if g, err := f.tokenized(); err == nil && g != f {
+		return g.FeatureNames()
+	}
 	var names []string
 	for _, c := range f.featureColumns() {
 		if c.Kind == Numeric {
@@ -29,8 +33,15 @@ func (f *Frame) FeatureNames() []string {
 // so that Replay reproduces the same columns on new data). Y is the class
 // index (0/1) for binary classification, a one-hot row for k > 2 classes,
 // and the value for regression. A missing value is an error naming the
-// column.
+// column. A text column not tokenised yet (a frame never split) is
+// tokenised with a vocabulary fitted on the Train rows.
 func (f *Frame) Matrix(s Split) (X, Y []float32, rows int, err error) {
+	if g, err := f.tokenized(); err != nil || g != f {
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		return g.Matrix(s)
+	}
 	var idx []int
 	for i, t := range f.Splits {
 		if t == s {

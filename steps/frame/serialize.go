@@ -40,6 +40,9 @@ type fileColumn struct {
 	Kind   string   `json:"kind"`
 	OneHot bool     `json:"onehot,omitempty"`
 	Levels []string `json:"levels,omitempty"`
+	// Token and Text carry Column.Token and Column.TextOpts.
+	Token bool         `json:"token,omitempty"`
+	Text  *TextOptions `json:"text,omitempty"`
 }
 
 type countWriter struct {
@@ -63,7 +66,7 @@ func (f *Frame) WriteTo(w io.Writer) (int64, error) {
 	h := fileHeader{Rows: f.Rows(), Target: f.Target, Task: f.Task, Classes: f.ClassLabels, Transforms: f.Transforms}
 	codes := make([][]uint32, len(f.Columns))
 	for i, c := range f.Columns {
-		fc := fileColumn{Name: c.Name, Kind: c.Kind.String(), OneHot: c.OneHot}
+		fc := fileColumn{Name: c.Name, Kind: c.Kind.String(), OneHot: c.OneHot, Token: c.Token, Text: c.TextOpts}
 		if c.Kind == Categorical {
 			fc.Levels, codes[i] = encodeLevels(c.Str)
 		}
@@ -172,7 +175,7 @@ func readBody(r io.Reader, h *fileHeader) (*Frame, error) {
 }
 
 func readColumn(r io.Reader, fc fileColumn, rows int) (*Column, error) {
-	c := &Column{Name: fc.Name, OneHot: fc.OneHot}
+	c := &Column{Name: fc.Name, OneHot: fc.OneHot, Token: fc.Token, TextOpts: fc.Text}
 	switch fc.Kind {
 	case "numeric":
 		buf, err := readN(r, 8*rows)

@@ -75,7 +75,7 @@ func (s Impute) Apply(f *Frame) error {
 	if s.Strategy == "constant" && s.Value == nil {
 		return errors.New("impute: the constant strategy needs a value")
 	}
-	cols, err := f.columnsOrDefault("impute", s.Columns, func(c *Column) bool { return hasMissing(c) })
+	cols, err := f.columnsOrDefault("impute", s.Columns, func(c *Column) bool { return hasMissing(c) && c.TextOpts == nil })
 	if err != nil {
 		return err
 	}
@@ -413,7 +413,7 @@ type Outliers struct {
 	Method    string
 	Threshold float64
 	// Columns to check; empty means every numeric feature column that is
-	// not a one-hot indicator.
+	// not a one-hot indicator or token column.
 	Columns []string
 }
 
@@ -472,9 +472,10 @@ func outlierBounds(method string, vals []float64, th float64) (lo, hi float64) {
 }
 
 // numericColumns resolves named numeric feature columns, or by default
-// every numeric feature column that is not a one-hot indicator.
+// every numeric feature column that is not a one-hot indicator or token
+// column.
 func (f *Frame) numericColumns(step string, names []string) ([]*Column, error) {
-	cols, err := f.columnsOrDefault(step, names, func(c *Column) bool { return c.Kind == Numeric && !c.OneHot })
+	cols, err := f.columnsOrDefault(step, names, func(c *Column) bool { return c.Kind == Numeric && !c.OneHot && !c.Token })
 	if err != nil {
 		return nil, err
 	}
@@ -509,12 +510,15 @@ func (s Encode) Apply(f *Frame) error {
 	default:
 		return fmt.Errorf("encode: unknown method %q (want onehot or ordinal)", s.Method)
 	}
-	cols, err := f.columnsOrDefault("encode", s.Columns, func(c *Column) bool { return c.Kind == Categorical })
+	cols, err := f.columnsOrDefault("encode", s.Columns, func(c *Column) bool { return c.Kind == Categorical && c.TextOpts == nil })
 	if err != nil {
 		return err
 	}
 	train := f.trainRows()
 	for _, c := range cols {
+		if c.TextOpts != nil {
+			return fmt.Errorf("encode: column %q is text, tokenised when the rows are split", c.Name)
+		}
 		levels := distinctSorted(c, train)
 		if len(levels) == 0 {
 			return fmt.Errorf("encode: column %q has no values in the train split", c.Name)
@@ -537,7 +541,8 @@ type SplitData struct {
 	Seed     uint64
 }
 
-// Apply tags the rows.
+// Apply tags the rows, then tokenises the text columns marked by MarkText
+// with a vocabulary fitted on the new Train rows.
 func (s SplitData) Apply(f *Frame) error {
 	if s.Test < 0 || s.Val < 0 || s.Test+s.Val >= 1 {
 		return fmt.Errorf("split: test %v and val %v must be fractions >= 0 that sum to less than 1", s.Test, s.Val)
@@ -573,7 +578,9 @@ func (s SplitData) Apply(f *Frame) error {
 	if f.Count(Train) == 0 {
 		return errors.New("split: no rows are left for the train split")
 	}
-	return nil
+	// Text is tokenised here, now that the Train rows the vocabulary is
+	// fitted on are known.
+	return f.tokenizeText()
 }
 
 // classGroups returns the row indices of each class, in row order; rows
@@ -602,7 +609,7 @@ func newRand(seed uint64) *rand.Rand {
 type Normalize struct {
 	Method string
 	// Columns to rescale; empty means every numeric feature column that is
-	// not a one-hot indicator.
+	// not a one-hot indicator or token column.
 	Columns []string
 }
 
@@ -655,7 +662,7 @@ func scaling(method string, vals []float64) (center, scale float64) {
 // until it is as large as the largest; "not_majority" does so for every
 // class. Then, when NoiseStd > 0, each Train row gets Copies (default 1)
 // copies with Gaussian noise of that standard deviation added to every
-// numeric feature that is not a one-hot indicator.
+// numeric feature that is not a one-hot indicator or token column.
 type Augment struct {
 	NoiseStd   float64
 	Copies     int
@@ -720,7 +727,7 @@ func (f *Frame) addNoisyCopies(sd float64, copies int, rng *rand.Rand) {
 	}
 	var noisy []*Column
 	for _, c := range f.featureColumns() {
-		if c.Kind == Numeric && !c.OneHot {
+		if c.Kind == Numeric && !c.OneHot && !c.Token {
 			noisy = append(noisy, c)
 		}
 	}

@@ -12,8 +12,8 @@ import (
 // (Filter, DropMissing, Outliers) or add them (Augment) and Split are not
 // recorded, because prediction must keep every row it is given.
 type Transform struct {
-	// Op is one of "impute", "normalize", "onehot", "ordinal", "derive",
-	// "select" and "drop".
+	// Op is one of "impute", "normalize", "onehot", "ordinal", "tokenize",
+	// "derive", "select" and "drop".
 	Op string `json:"op"`
 	// Column is the column transformed (or made, for derive).
 	Column string `json:"column,omitempty"`
@@ -28,6 +28,9 @@ type Transform struct {
 	Levels []string `json:"levels,omitempty"`
 	// Expr is the expression of a derived column.
 	Expr string `json:"expr,omitempty"`
+	// Text holds the options of tokenize, whose vocabulary is Levels (the
+	// token of id k+2 is Levels[k]).
+	Text *TextOptions `json:"text,omitempty"`
 }
 
 func (t Transform) clone() Transform {
@@ -86,6 +89,11 @@ func (f *Frame) apply(t Transform) error {
 	case "ordinal":
 		ordinal(c, t.Levels)
 		return nil
+	case "tokenize":
+		if t.Text == nil {
+			return fmt.Errorf("tokenize %q has no text options", c.Name)
+		}
+		return f.tokenize(c, t.Levels, *t.Text)
 	}
 	return fmt.Errorf("unknown transform %q", t.Op)
 }
