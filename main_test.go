@@ -97,6 +97,7 @@ func TestExamplesReachTheirAccuracy(t *testing.T) {
 		{"breast-cancer", 0.94},
 		{"digits", 0.96},
 		{"moons", 0.90},
+		{"text", 0.90},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := copyExample(t, tc.name)
