@@ -131,6 +131,24 @@ func (f *Frame) Vocab(name string) (int, bool) {
 	return len(fitVocab(c, f.trainRows(), *c.TextOpts)) + reservedIDs, true
 }
 
+// TextColumns returns the text columns, in order: those still holding text
+// and, by the name they had, those already tokenised. Vocab gives the
+// vocabulary size of each.
+func (f *Frame) TextColumns() []string {
+	var names []string
+	for _, t := range f.Transforms {
+		if t.Op == "tokenize" {
+			names = append(names, t.Column)
+		}
+	}
+	for _, c := range f.Columns {
+		if c.TextOpts != nil {
+			names = append(names, c.Name)
+		}
+	}
+	return names
+}
+
 // pendingText reports whether a marked text column still holds text.
 func (f *Frame) pendingText() bool {
 	for _, c := range f.Columns {

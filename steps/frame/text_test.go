@@ -65,6 +65,9 @@ func TestTokenIDsHandComputed(t *testing.T) {
 				t.Errorf("pad %s row %d: ids %v, want %v", tc.pad, r, got, want)
 			}
 		}
+		if got := f.TextColumns(); !reflect.DeepEqual(got, []string{"text"}) {
+			t.Errorf("text columns %v", got)
+		}
 		if v, ok := f.Vocab("text"); !ok || v != 6 {
 			t.Errorf("vocab %d %v, want 6 (pad, oov and 4 words)", v, ok)
 		}
@@ -234,6 +237,12 @@ func TestPendingTextSurvivesWriteAndMatrix(t *testing.T) {
 	}
 	if g.Column("text") == nil {
 		t.Error("Matrix changed the frame")
+	}
+	if got := g.TextColumns(); !reflect.DeepEqual(got, []string{"text"}) {
+		t.Errorf("text columns of a pending frame %v", got)
+	}
+	if _, ok := g.Vocab("x"); ok {
+		t.Error("x has a vocabulary")
 	}
 	if v, _ := g.Vocab("text"); v != 5 {
 		t.Errorf("vocab of a pending column %d, want 5", v)
