@@ -1,0 +1,96 @@
+package search
+
+import (
+	"fmt"
+	"math"
+	"sort"
+)
+
+// ASHA is the asynchronous successive halving scheduler of Li et al. (2020). Trials start at
+// the first rung's budget; a trial whose loss at rung k is among the best 1/Eta of the trials
+// that finished rung k may be promoted to rung k+1, whose budget is Eta times larger, up to
+// the largest. Promotions are decided whenever a worker is free, without waiting for a rung
+// to fill, so no worker idles while a rung waits for stragglers.
+type ASHA struct {
+	Rungs []int   // budgets, increasing; the last is the largest
+	Eta   float64 // the reduction factor
+
+	results  [][]rungResult // rung -> finished trials
+	promoted []map[int]bool // rung -> trials promoted out of it
+}
+
+type rungResult struct {
+	trial int
+	loss  float64
+}
+
+// NewASHA returns a scheduler whose budgets are lo, lo*eta, lo*eta^2, ... and finally hi.
+func NewASHA(lo, hi int, eta float64) (*ASHA, error) {
+	if lo < 1 || hi < lo {
+		return nil, fmt.Errorf("asha needs 1 <= min <= max, not min %d, max %d", lo, hi)
+	}
+	if !(eta > 1) {
+		return nil, fmt.Errorf("asha needs eta > 1, not %v", eta)
+	}
+	a := &ASHA{Eta: eta}
+	for r := float64(lo); ; r *= eta {
+		b := int(math.Round(r))
+		if b >= hi {
+			a.Rungs = append(a.Rungs, hi)
+			break
+		}
+		if len(a.Rungs) == 0 || b > a.Rungs[len(a.Rungs)-1] {
+			a.Rungs = append(a.Rungs, b)
+		}
+	}
+	a.results = make([][]rungResult, len(a.Rungs))
+	a.promoted = make([]map[int]bool, len(a.Rungs))
+	for k := range a.promoted {
+		a.promoted[k] = map[int]bool{}
+	}
+	return a, nil
+}
+
+// Report records that trial finished rung with loss (+Inf for a failed trial).
+func (a *ASHA) Report(trial, rung int, loss float64) {
+	if math.IsNaN(loss) {
+		loss = math.Inf(1)
+	}
+	a.results[rung] = append(a.results[rung], rungResult{trial, loss})
+}
+
+// Promote returns a trial to promote and the rung it goes to, preferring the highest rung:
+// the best trial not yet promoted among the top floor(n/Eta) of the n that finished its rung.
+// It marks the trial promoted.
+func (a *ASHA) Promote() (trial, rung int, ok bool) {
+	for k := len(a.Rungs) - 2; k >= 0; k-- {
+		top := a.Top(k)
+		for _, t := range top {
+			if !a.promoted[k][t] {
+				a.promoted[k][t] = true
+				return t, k + 1, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// Top returns the best floor(n/Eta) of the n trials that finished rung k, best first; ties
+// go to the earlier trial, and failed trials are never among them.
+func (a *ASHA) Top(k int) []int {
+	rs := append([]rungResult(nil), a.results[k]...)
+	sort.SliceStable(rs, func(i, j int) bool {
+		if rs[i].loss != rs[j].loss {
+			return rs[i].loss < rs[j].loss
+		}
+		return rs[i].trial < rs[j].trial
+	})
+	n := int(float64(len(rs)) / a.Eta)
+	var top []int
+	for _, r := range rs[:n] {
+		if !math.IsInf(r.loss, 1) {
+			top = append(top, r.trial)
+		}
+	}
+	return top
+}
