@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestWordAndCharTokens(t *testing.T) {
@@ -343,4 +344,24 @@ func BenchmarkTokenizeWords(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzTokens checks that any text tokenises without a panic into non-empty tokens that
+// hold no white space (words) or are single characters (chars).
+func FuzzTokens(f *testing.F) {
+	for _, s := range []string{"Don't stop", "rock’n’roll'", "'", "a\u2019", "\xff\xfe ok", "  ", "İstanbul"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, w := range wordTokens(s, nil) {
+			if w == "" || strings.ContainsAny(w, " \t\n") {
+				t.Fatalf("%q: bad word %q", s, w)
+			}
+		}
+		for _, c := range charTokens(s, nil) {
+			if c == "" || utf8.RuneCountInString(c) != 1 {
+				t.Fatalf("%q: bad char token %q", s, c)
+			}
+		}
+	})
 }
