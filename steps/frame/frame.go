@@ -13,6 +13,10 @@
 //     from the Train rows only and are applied to every row; Impute,
 //     Normalize and Encode record theirs in Frame.Transforms, which Replay
 //     applies to new data.
+//   - A text column marked by MarkText keeps its text until SplitData, which
+//     fits its vocabulary on the new Train rows and replaces it by token
+//     columns (recorded as "tokenize"); steps that fit measurements skip
+//     text and token columns unless they are named.
 //   - Outliers removes Train rows only and Augment adds Train rows only, so
 //     Val and Test stay the data as it came.
 //   - Filter and DropMissing clean every split.
