@@ -1,0 +1,624 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/loom-ml/loom/pipeline"
+	"github.com/loom-ml/loom/pipeline/manifest"
+	"github.com/loom-ml/loom/steps/search"
+)
+
+// Artifact files of a tune stage. The executor reads trialsFile into the run report.
+const (
+	trialsFile = "trials.json"
+	bestFile   = "best.yaml"
+)
+
+// Defaults of the tune stage.
+const (
+	defaultTrials = 20
+	defaultEta    = 3
+)
+
+// tuneKind searches params for the best value of a metric of a target stage. Each trial runs
+// the target's part of the DAG with the trial's params through the shared cache, so stages a
+// trial does not change run once per sweep.
+type tuneKind struct{}
+
+func (tuneKind) Version() string { return "1" }
+
+type tuneSettings struct {
+	Target    string `yaml:"target"`
+	Objective struct {
+		Metric string `yaml:"metric"`
+		Goal   string `yaml:"goal"`
+	} `yaml:"objective"`
+	Method    string `yaml:"method"`
+	Trials    int    `yaml:"trials"`
+	Seed      uint64 `yaml:"seed"`
+	Parallel  int    `yaml:"parallel"`
+	Scheduler struct {
+		ASHA *ashaSettings `yaml:"asha"`
+	} `yaml:"scheduler"`
+}
+
+type ashaSettings struct {
+	Resource string  `yaml:"resource"`
+	Min      int     `yaml:"min"`
+	Max      int     `yaml:"max"`
+	Eta      float64 `yaml:"eta"`
+}
+
+// higherIsBetter lists the metrics an objective maximizes when it names no goal.
+var higherIsBetter = []string{"accuracy", "val_accuracy", "precision", "recall", "f1", "auc", "r2"}
+
+func (tuneKind) Prepare(st *manifest.Stage, m *manifest.Manifest) (pipeline.Job, error) {
+	var s tuneSettings
+	if err := decode(st, &s); err != nil {
+		return nil, err
+	}
+	j := &tuneJob{s: s}
+	if s.Objective.Metric == "" {
+		return nil, st.Errorf(nil, "stage %s: objective: {metric: NAME, goal: maximize|minimize} is required", st.Name)
+	}
+	switch s.Objective.Goal {
+	case "maximize":
+		j.maximize = true
+	case "":
+		j.maximize = contains(higherIsBetter, s.Objective.Metric)
+	}
+	covers, err := m.Closure(s.Target)
+	if err != nil {
+		return nil, st.Errorf([]string{"target"}, "target: %v", err)
+	}
+	if contains(covers, st.Name) {
+		return nil, st.Errorf([]string{"target"}, "target: %s needs this tune stage, so a trial would run the sweep again", s.Target)
+	}
+	j.covers = covers
+	for _, n := range covers {
+		if m.Stages[n].Uses == "train" {
+			j.trainStages = append(j.trainStages, n)
+		}
+	}
+	if j.space, err = parseSpace(st); err != nil {
+		return nil, err
+	}
+	if j.method = s.Method; j.method == "" {
+		j.method = "random"
+	}
+	if j.method == "grid" {
+		if j.grid, err = j.space.Grid(); err != nil {
+			return nil, st.Errorf([]string{"space"}, "space: %v", err)
+		}
+	}
+	if a := s.Scheduler.ASHA; a != nil {
+		if j.asha, err = prepareASHA(st, m, a, j.space); err != nil {
+			return nil, err
+		}
+	}
+	return j, nil
+}
+
+// parseSpace reads the space setting: a map from param path to one distribution.
+func parseSpace(st *manifest.Stage) (search.Space, error) {
+	raw, _ := st.Settings["space"].(map[string]any)
+	var dims []search.Dim
+	for path, v := range raw {
+		at := []string{"space", path}
+		dist, _ := v.(map[string]any)
+		if len(dist) != 1 {
+			return nil, st.Errorf(at, "space: %s needs exactly one of choice, uniform, log_uniform, int", path)
+		}
+		for name, arg := range dist {
+			d := search.Dim{Path: path}
+			list, _ := arg.([]any)
+			switch name {
+			case "choice":
+				d.Dist, d.Choices = search.Choice, list
+			case "uniform", "log_uniform", "int":
+				d.Dist = map[string]search.Dist{"uniform": search.Uniform, "log_uniform": search.LogUniform, "int": search.Int}[name]
+				lo, okLo := toFloat(list, 0)
+				hi, okHi := toFloat(list, 1)
+				if len(list) != 2 || !okLo || !okHi {
+					return nil, st.Errorf(append(at, name), "space: %s: %s needs [lo, hi] numbers", path, name)
+				}
+				d.Lo, d.Hi = lo, hi
+			default:
+				return nil, st.Errorf(at, "space: %s: unknown distribution %q (want choice, uniform, log_uniform or int)", path, name)
+			}
+			if err := d.Check(); err != nil {
+				return nil, st.Errorf(append(at, name), "space: %s: %v", path, err)
+			}
+			dims = append(dims, d)
+		}
+	}
+	space, err := search.NewSpace(dims)
+	if err != nil {
+		return nil, st.Errorf([]string{"space"}, "space: %v", err)
+	}
+	return space, nil
+}
+
+func toFloat(list []any, i int) (float64, bool) {
+	if i >= len(list) {
+		return 0, false
+	}
+	switch x := list[i].(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
+// prepareASHA checks the scheduler and fills its defaults: min 1, eta 3, and max the resource
+// param's value in the manifest.
+func prepareASHA(st *manifest.Stage, m *manifest.Manifest, a *ashaSettings, space search.Space) (*search.ASHA, error) {
+	at := []string{"scheduler", "asha"}
+	for _, d := range space {
+		if trimParams(d.Path) == trimParams(a.Resource) {
+			return nil, st.Errorf(append(at, "resource"), "scheduler: the resource %s is also in the space; ASHA sets it", a.Resource)
+		}
+	}
+	if a.Max == 0 {
+		v, ok := paramValue(m.Params, a.Resource).(int)
+		if !ok {
+			return nil, st.Errorf(at, "scheduler: asha needs max, since %s is not an integer param", a.Resource)
+		}
+		a.Max = v
+	}
+	if a.Min == 0 {
+		a.Min = 1
+	}
+	if a.Eta == 0 {
+		a.Eta = defaultEta
+	}
+	s, err := search.NewASHA(a.Min, a.Max, a.Eta)
+	if err != nil {
+		return nil, st.Errorf(at, "scheduler: %v", err)
+	}
+	return s, nil
+}
+
+func trimParams(path string) string { return strings.TrimPrefix(path, "params.") }
+
+// paramValue returns the value at a dotted path of params (maps only), or nil.
+func paramValue(params map[string]any, path string) any {
+	var cur any = params
+	for _, k := range strings.Split(trimParams(path), ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[k]
+	}
+	return cur
+}
+
+type tuneJob struct {
+	artifactsOnly
+	s           tuneSettings
+	method      string
+	maximize    bool
+	space       search.Space
+	grid        [][]float64
+	asha        *search.ASHA // nil without a scheduler
+	covers      []string
+	trainStages []string
+}
+
+// Covers implements pipeline.Sweeper: the tune stage's key covers the stages its trials run.
+func (j *tuneJob) Covers() []string { return j.covers }
+
+// parallelism is the number of trials run at once: the setting (default all CPUs), at most
+// runtime.NumCPU(). A trial trains on one thread and runs its stages one at a time, so this
+// many trials use at most this many threads.
+func (j *tuneJob) parallelism() int {
+	p := j.s.Parallel
+	if p <= 0 {
+		p = runtime.NumCPU()
+	}
+	return min(p, runtime.NumCPU())
+}
+
+// trials is the number of trials to start.
+func (j *tuneJob) trials() int {
+	switch {
+	case j.grid != nil:
+		return len(j.grid)
+	case j.s.Trials > 0:
+		return j.s.Trials
+	}
+	return defaultTrials
+}
+
+func (j *tuneJob) Run(ctx context.Context, env *pipeline.Env) error {
+	sw := j.newSweep(env)
+	if err := sw.run(ctx); err != nil {
+		return err
+	}
+	return j.report(env, sw)
+}
+
+// newSweep makes the sweep's sampler: the grid's points, a seeded random sampler or TPE.
+func (j *tuneJob) newSweep(env *pipeline.Env) *sweep {
+	sw := &sweep{job: j, runner: env.Trials(), log: env.Log, parallel: j.parallelism(), histIndex: map[int]int{}}
+	switch j.method {
+	case "tpe":
+		sw.sampler = search.NewTPE(j.space, j.s.Seed)
+	case "random":
+		sw.sampler = search.NewRandom(j.space, j.s.Seed)
+	}
+	if j.asha != nil {
+		// A scheduler keeps state: each run gets its own copy.
+		a, _ := search.NewASHA(j.asha.Rungs[0], j.asha.Rungs[len(j.asha.Rungs)-1], j.asha.Eta)
+		a.Rungs = j.asha.Rungs
+		sw.asha = a
+	}
+	return sw
+}
+
+// A sweep runs the trials of one tune stage.
+//
+// Decisions (which point to try next, which trial to promote) must not depend on which trial
+// happens to finish first, or the same manifest would give different sweeps. So a sweep
+// decides unit k knowing exactly the results of units 0..k-parallel, waiting for them if
+// needed: with parallel workers that is what a free worker would know in the worst case, and
+// with parallel 1 it is the plain sequential algorithm.
+type sweep struct {
+	job      *tuneJob
+	runner   pipeline.TrialRunner
+	log      io.Writer
+	parallel int
+	sampler  search.Sampler // nil for grid
+	asha     *search.ASHA
+
+	units     []*unit
+	seen      int // units whose results the decisions have used
+	trials    []*trialState
+	history   []search.Observation // for the sampler
+	histIndex map[int]int          // trial -> its place in history
+	epochs    float64              // training epochs of every unit
+}
+
+// A unit is one run of a trial's part of the DAG: a trial, or a trial's rung under ASHA.
+type unit struct {
+	trial  int
+	rung   int
+	budget int
+	done   chan struct{}
+	res    *pipeline.TrialResult
+	err    error
+}
+
+// trialState is a trial as the sweep knows it: its latest finished unit.
+type trialState struct {
+	point   []float64
+	params  map[string]any
+	metrics map[string]float64
+	loss    float64
+	budget  int
+	epochs  int
+	rung    int
+	status  string
+	err     string
+}
+
+// run runs units until the sampler and scheduler have nothing left to do.
+func (sw *sweep) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var fatal error
+	for k := 0; fatal == nil; k++ {
+		if fatal = sw.see(max(0, k-sw.parallel+1)); fatal != nil {
+			break
+		}
+		u, ok := sw.decide()
+		for !ok && sw.seen < len(sw.units) && fatal == nil {
+			fatal = sw.see(sw.seen + 1)
+			u, ok = sw.decide()
+		}
+		if !ok || fatal != nil {
+			break
+		}
+		sw.units = append(sw.units, u)
+		go sw.exec(ctx, u)
+	}
+	if fatal != nil {
+		cancel(fatal)
+	}
+	for _, u := range sw.units[sw.seen:] {
+		<-u.done
+	}
+	if fatal == nil {
+		fatal = sw.see(len(sw.units))
+	}
+	return fatal
+}
+
+// see waits for units up to n and feeds their results to the sampler and scheduler.
+func (sw *sweep) see(n int) error {
+	for ; sw.seen < n; sw.seen++ {
+		u := sw.units[sw.seen]
+		<-u.done
+		if err := sw.record(u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decide returns the next unit to run: a promotion if the scheduler has one, else a new
+// trial while any are left.
+func (sw *sweep) decide() (*unit, bool) {
+	if sw.asha != nil {
+		if t, rung, ok := sw.asha.Promote(); ok {
+			return &unit{trial: t, rung: rung, budget: sw.asha.Rungs[rung], done: make(chan struct{})}, true
+		}
+	}
+	n := len(sw.trials)
+	if n >= sw.job.trials() {
+		return nil, false
+	}
+	var p []float64
+	if sw.sampler == nil {
+		p = sw.job.grid[n]
+	} else {
+		p = sw.sampler.Next(sw.history[:len(sw.history):len(sw.history)])
+	}
+	sw.trials = append(sw.trials, &trialState{point: p, params: sw.job.space.Params(p), loss: math.Inf(1), status: "pending"})
+	u := &unit{trial: n, done: make(chan struct{})}
+	if sw.asha != nil {
+		u.budget = sw.asha.Rungs[0]
+	}
+	return u, true
+}
+
+// exec runs one unit through the shared cache.
+func (sw *sweep) exec(ctx context.Context, u *unit) {
+	defer close(u.done)
+	over := make(map[string]any, len(sw.job.space)+1)
+	for k, v := range sw.trials[u.trial].params {
+		over[k] = v
+	}
+	if sw.asha != nil {
+		over[sw.job.s.Scheduler.ASHA.Resource] = u.budget
+	}
+	u.res, u.err = sw.runner.RunTrial(ctx, sw.job.s.Target, over)
+}
+
+// record takes a finished unit's outcome into its trial, the sampler's history and the
+// scheduler. A trial whose stages fail is a failed trial; a target without the objective
+// metric, or a cancelled run, stops the sweep.
+func (sw *sweep) record(u *unit) error {
+	if u.err != nil && errors.Is(u.err, context.Canceled) {
+		return u.err
+	}
+	tr := sw.trials[u.trial]
+	tr.budget, tr.rung = u.budget, u.rung
+	var metrics map[string]float64
+	if u.res != nil {
+		metrics = u.res.Metrics[sw.job.s.Target]
+		for _, st := range sw.job.trainStages {
+			e := int(u.res.Metrics[st]["epochs"])
+			tr.epochs = e
+			sw.epochs += float64(e)
+		}
+	}
+	obj, ok := metrics[sw.job.s.Objective.Metric]
+	switch {
+	case ok:
+		tr.metrics, tr.status, tr.err = metrics, "ok", ""
+		tr.loss = obj
+		if sw.job.maximize {
+			tr.loss = -obj
+		}
+		if u.err != nil {
+			tr.err = u.err.Error() // e.g. a failed assert of the target: the metric is still good
+		}
+	case u.err != nil:
+		tr.status, tr.err, tr.loss = "failed", u.err.Error(), math.Inf(1)
+	default:
+		return fmt.Errorf("target %s reported no metric %q (it has: %s)", sw.job.s.Target, sw.job.s.Objective.Metric, strings.Join(sortedNames(metrics), ", "))
+	}
+	if math.IsNaN(tr.loss) {
+		tr.loss = math.Inf(1)
+	}
+	sw.logUnit(u, tr)
+	if sw.asha != nil {
+		sw.asha.Report(u.trial, u.rung, tr.loss)
+	}
+	sw.observe(u.trial, tr)
+	return nil
+}
+
+// observe puts a trial's latest loss into the sampler's history, which lists the trials in
+// the order their first results were seen.
+func (sw *sweep) observe(trial int, tr *trialState) {
+	if i, ok := sw.histIndex[trial]; ok {
+		sw.history[i].Loss = tr.loss
+		return
+	}
+	sw.histIndex[trial] = len(sw.history)
+	sw.history = append(sw.history, search.Observation{Point: tr.point, Loss: tr.loss})
+}
+
+func (sw *sweep) logUnit(u *unit, tr *trialState) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "trial %d", u.trial+1)
+	if sw.asha != nil {
+		fmt.Fprintf(&b, " rung %d (%d)", u.rung, u.budget)
+	}
+	if tr.status == "failed" {
+		fmt.Fprintf(&b, ": failed: %s", tr.err)
+	} else {
+		fmt.Fprintf(&b, ": %s %.6g", sw.job.s.Objective.Metric, tr.metrics[sw.job.s.Objective.Metric])
+	}
+	if u.res != nil {
+		fmt.Fprintf(&b, " [ran: %s]", strings.Join(u.res.Ran, " "))
+	}
+	fmt.Fprintln(sw.log, b.String())
+}
+
+func sortedNames(m map[string]float64) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// finalStatus names what became of a trial: under ASHA, "completed" when it reached the
+// largest budget and "stopped" when it was not promoted.
+func (sw *sweep) finalStatus(tr *trialState) string {
+	if sw.asha == nil || tr.status != "ok" {
+		return tr.status
+	}
+	if tr.rung == len(sw.asha.Rungs)-1 {
+		return "completed"
+	}
+	return "stopped"
+}
+
+// ranked returns the trial numbers best first; ties go to the earlier trial.
+func (sw *sweep) ranked() []int {
+	order := make([]int, len(sw.trials))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		ta, tb := sw.trials[order[a]], sw.trials[order[b]]
+		// A trial stopped at a lower rung is not comparable with one that went further: under
+		// ASHA the best is the best of the highest rung reached.
+		if ta.rung != tb.rung && ta.status == "ok" && tb.status == "ok" {
+			return ta.rung > tb.rung
+		}
+		return ta.loss < tb.loss
+	})
+	return order
+}
+
+// report writes trials.json and best.yaml and reports the table and the best objective.
+func (j *tuneJob) report(env *pipeline.Env, sw *sweep) error {
+	order := sw.ranked()
+	best := sw.trials[order[0]]
+	if best.status == "failed" {
+		return fmt.Errorf("every trial failed; the first: %s", sw.trials[0].err)
+	}
+	list := make([]pipeline.Trial, len(sw.trials))
+	for i, tr := range sw.trials {
+		list[i] = pipeline.Trial{Number: i + 1, Params: sw.trialParams(tr), Metrics: tr.metrics, Status: sw.finalStatus(tr), Epochs: tr.epochs, Error: tr.err}
+	}
+	b, err := json.MarshalIndent(list, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(env.Out, trialsFile), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	bestParams := map[string]any{}
+	for k, v := range sw.trialParams(best) {
+		bestParams[trimParams(k)] = v
+	}
+	y, err := yaml.Marshal(bestParams)
+	if err != nil {
+		return err
+	}
+	header := fmt.Sprintf("# best params of tune stage %s (trial %d, %s %v); apply with: loom run --params %s\n",
+		env.Stage.Name, order[0]+1, j.s.Objective.Metric, best.metrics[j.s.Objective.Metric], filepath.Join(".loom", "out", env.Stage.Name, bestFile))
+	if err := os.WriteFile(filepath.Join(env.Out, bestFile), append([]byte(header), y...), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Log, "best params (.loom/out/%s/%s):\n%s", env.Stage.Name, bestFile, y)
+	env.ReportTable(sw.table(order, list))
+	env.ReportMetric("best_"+j.s.Objective.Metric, best.metrics[j.s.Objective.Metric])
+	env.ReportMetric("trials", float64(len(sw.trials)))
+	env.ReportMetric("train_epochs", sw.epochs)
+	return nil
+}
+
+// trialParams are a trial's params, with the ASHA budget it reached.
+func (sw *sweep) trialParams(tr *trialState) map[string]any {
+	p := make(map[string]any, len(tr.params)+1)
+	for k, v := range tr.params {
+		p[k] = v
+	}
+	if sw.asha != nil {
+		p[sw.job.s.Scheduler.ASHA.Resource] = tr.budget
+	}
+	return p
+}
+
+// table lays the trials out best first: trial, each param, each metric of the target, the
+// epochs trained and the status.
+func (sw *sweep) table(order []int, list []pipeline.Trial) pipeline.Table {
+	paths := make([]string, 0, len(sw.job.space)+1)
+	for _, d := range sw.job.space {
+		paths = append(paths, d.Path)
+	}
+	if sw.asha != nil {
+		paths = append(paths, sw.job.s.Scheduler.ASHA.Resource)
+	}
+	metricSet := map[string]float64{}
+	for _, tr := range sw.trials {
+		for k := range tr.metrics {
+			metricSet[k] = 0
+		}
+	}
+	metrics := sortedNames(metricSet)
+	t := pipeline.Table{Title: "trials of " + sw.job.s.Target + " by " + sw.job.s.Objective.Metric, Header: []string{"trial"}}
+	for _, p := range paths {
+		t.Header = append(t.Header, trimParams(p))
+	}
+	t.Header = append(append(t.Header, metrics...), "epochs", "status")
+	for _, i := range order {
+		tr := list[i]
+		row := []string{strconv.Itoa(tr.Number)}
+		for _, p := range paths {
+			row = append(row, formatValue(tr.Params[p]))
+		}
+		for _, m := range metrics {
+			if v, ok := tr.Metrics[m]; ok {
+				row = append(row, strconv.FormatFloat(v, 'g', 4, 64))
+			} else {
+				row = append(row, "")
+			}
+		}
+		row = append(row, strconv.Itoa(tr.Epochs), tr.Status)
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+func formatValue(v any) string {
+	switch x := v.(type) {
+	case float64:
+		return strconv.FormatFloat(x, 'g', 4, 64)
+	case string:
+		return x
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
