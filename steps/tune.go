@@ -472,8 +472,11 @@ func (sw *sweep) logUnit(u *unit, tr *trialState) {
 	} else {
 		fmt.Fprintf(&b, ": %s %.6g", sw.job.s.Objective.Metric, tr.metrics[sw.job.s.Objective.Metric])
 	}
-	if u.res != nil {
+	switch {
+	case u.res != nil && len(u.res.Ran) > 0:
 		fmt.Fprintf(&b, " [ran: %s]", strings.Join(u.res.Ran, " "))
+	case u.res != nil:
+		b.WriteString(" [cached]")
 	}
 	fmt.Fprintln(sw.log, b.String())
 }
@@ -499,7 +502,10 @@ func (sw *sweep) finalStatus(tr *trialState) string {
 	return "stopped"
 }
 
-// ranked returns the trial numbers best first; ties go to the earlier trial.
+// ranked returns the trial numbers best first, by each trial's last result as Ray Tune
+// ranks them: a trial ASHA stopped early is a finished model of its budget too, and
+// best.yaml carries that budget, so it is reproducible as it stands. Ties go to the trial
+// that trained longer, then to the earlier one.
 func (sw *sweep) ranked() []int {
 	order := make([]int, len(sw.trials))
 	for i := range order {
@@ -507,12 +513,10 @@ func (sw *sweep) ranked() []int {
 	}
 	sort.SliceStable(order, func(a, b int) bool {
 		ta, tb := sw.trials[order[a]], sw.trials[order[b]]
-		// A trial stopped at a lower rung is not comparable with one that went further: under
-		// ASHA the best is the best of the highest rung reached.
-		if ta.rung != tb.rung && ta.status == "ok" && tb.status == "ok" {
-			return ta.rung > tb.rung
+		if ta.loss != tb.loss {
+			return ta.loss < tb.loss
 		}
-		return ta.loss < tb.loss
+		return ta.rung > tb.rung
 	})
 	return order
 }
@@ -539,10 +543,13 @@ func (j *tuneJob) report(env *pipeline.Env, sw *sweep) error {
 	for k, v := range sw.trialParams(best) {
 		bestParams[trimParams(k)] = v
 	}
-	y, err := yaml.Marshal(bestParams)
-	if err != nil {
+	var yb strings.Builder
+	enc := yaml.NewEncoder(&yb)
+	enc.SetIndent(2)
+	if err := enc.Encode(bestParams); err != nil {
 		return err
 	}
+	y := []byte(yb.String())
 	header := fmt.Sprintf("# best params of tune stage %s (trial %d, %s %v); apply with: loom run --params %s\n",
 		env.Stage.Name, order[0]+1, j.s.Objective.Metric, best.metrics[j.s.Objective.Metric], filepath.Join(".loom", "out", env.Stage.Name, bestFile))
 	if err := os.WriteFile(filepath.Join(env.Out, bestFile), append([]byte(header), y...), 0o644); err != nil {
