@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -228,16 +227,24 @@ type tuneJob struct {
 // Covers implements pipeline.Sweeper: the tune stage's key covers the stages its trials run.
 func (j *tuneJob) Covers() []string { return j.covers }
 
-// parallelism is the number of trials run at once: the setting (default all CPUs), at most
-// runtime.NumCPU(). A trial trains on one thread and runs its stages one at a time, so this
-// many trials use at most this many threads.
-func (j *tuneJob) parallelism() int {
-	p := j.s.Parallel
-	if p <= 0 {
-		p = runtime.NumCPU()
+// defaultParallel is the number of trials a sweep runs at once when the manifest does not
+// say: the 2 cores of the machine loom is tuned on.
+const defaultParallel = 2
+
+// window is the `parallel` setting: how many trials are in flight in the sweep's decisions.
+// It is the setting, never the machine's CPU count, so that a manifest gives the same sweep
+// on every machine.
+func (j *tuneJob) window() int {
+	if j.s.Parallel > 0 {
+		return j.s.Parallel
 	}
-	return min(p, runtime.NumCPU())
+	return defaultParallel
 }
+
+// workers is the number of trials that actually run at once: the window, at most
+// runtime.NumCPU(). A trial trains on one thread and runs its stages one at a time, so the
+// trials together use at most one thread per CPU.
+func (j *tuneJob) workers() int { return min(j.window(), runtime.NumCPU()) }
 
 // trials is the number of trials to start.
 func (j *tuneJob) trials() int {
@@ -260,7 +267,7 @@ func (j *tuneJob) Run(ctx context.Context, env *pipeline.Env) error {
 
 // newSweep makes the sweep's sampler: the grid's points, a seeded random sampler or TPE.
 func (j *tuneJob) newSweep(env *pipeline.Env) *sweep {
-	sw := &sweep{job: j, runner: env.Trials(), log: env.Log, parallel: j.parallelism(), histIndex: map[int]int{}}
+	sw := &sweep{job: j, runner: env.Trials(), log: env.Log, parallel: j.window(), slots: make(chan struct{}, j.workers()), histIndex: map[int]int{}}
 	switch j.method {
 	case "tpe":
 		sw.sampler = search.NewTPE(j.space, j.s.Seed)
@@ -284,10 +291,12 @@ func (j *tuneJob) newSweep(env *pipeline.Env) *sweep {
 // needed: with parallel workers that is what a free worker would know in the worst case, and
 // with parallel 1 it is the plain sequential algorithm.
 type sweep struct {
+	ctx      context.Context
 	job      *tuneJob
 	runner   pipeline.TrialRunner
 	log      io.Writer
-	parallel int
+	parallel int            // the decision window
+	slots    chan struct{}  // one per trial allowed to run now
 	sampler  search.Sampler // nil for grid
 	asha     *search.ASHA
 
@@ -326,6 +335,7 @@ type trialState struct {
 func (sw *sweep) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	sw.ctx = ctx
 	var fatal error
 	for k := 0; fatal == nil; k++ {
 		if fatal = sw.see(max(0, k-sw.parallel+1)); fatal != nil {
@@ -392,9 +402,15 @@ func (sw *sweep) decide() (*unit, bool) {
 	return u, true
 }
 
-// exec runs one unit through the shared cache.
+// exec runs one unit through the shared cache when a slot is free.
 func (sw *sweep) exec(ctx context.Context, u *unit) {
 	defer close(u.done)
+	sw.slots <- struct{}{}
+	defer func() { <-sw.slots }()
+	if err := ctx.Err(); err != nil {
+		u.err = context.Cause(ctx)
+		return
+	}
 	over := make(map[string]any, len(sw.job.space)+1)
 	for k, v := range sw.trials[u.trial].params {
 		over[k] = v
@@ -409,8 +425,10 @@ func (sw *sweep) exec(ctx context.Context, u *unit) {
 // scheduler. A trial whose stages fail is a failed trial; a target without the objective
 // metric, or a cancelled run, stops the sweep.
 func (sw *sweep) record(u *unit) error {
-	if u.err != nil && errors.Is(u.err, context.Canceled) {
-		return u.err
+	// A trial that failed because the run was cancelled says nothing about its params, and
+	// a sweep cut short must not be stored as if it were complete.
+	if err := sw.ctx.Err(); err != nil {
+		return fmt.Errorf("cancelled: %w", context.Cause(sw.ctx))
 	}
 	tr := sw.trials[u.trial]
 	tr.budget, tr.rung = u.budget, u.rung

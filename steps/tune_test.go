@@ -360,3 +360,45 @@ func TestTuneMissingObjectiveMetric(t *testing.T) {
 		t.Fatalf("tune %s: %v", last.Status, last.Err)
 	}
 }
+
+// cancelOn is a log that cancels a run when a line containing marker is written.
+type cancelOn struct {
+	marker string
+	cancel context.CancelFunc
+	buf    bytes.Buffer
+}
+
+func (c *cancelOn) Write(b []byte) (int, error) {
+	if strings.Contains(string(b), c.marker) {
+		c.cancel()
+	}
+	return c.buf.Write(b)
+}
+
+func TestTuneCancelledIsNotCached(t *testing.T) {
+	dir := t.TempDir()
+	src := strings.Replace(sweepManifest, "TUNE", randomTune(8), 1)
+	os.WriteFile(filepath.Join(dir, "pipeline.yaml"), []byte(src), 0o644)
+	m, err := manifest.Load(filepath.Join(dir, "pipeline.yaml"), manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := pipeline.Open(m, tuneKinds())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := &cancelOn{marker: "tune: trial 2", cancel: cancel}
+	rep, err := ws.Run(ctx, pipeline.Options{Targets: []string{"tune"}, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := rep.Stages[len(rep.Stages)-1]; st.Status != pipeline.Failed {
+		t.Fatalf("cancelled sweep: tune %s\n%s", st.Status, log.buf.String())
+	}
+	again := runSweep(t, dir, randomTune(8), manifest.Options{})
+	if s := again.stage(t, "tune"); s.Status != pipeline.Ran || len(s.Entry.Metrics) == 0 {
+		t.Fatalf("after a cancelled sweep: tune %s", s.Status)
+	}
+}
