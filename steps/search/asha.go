@@ -15,7 +15,8 @@ type ASHA struct {
 	Rungs []int   // budgets, increasing; the last is the largest
 	Eta   float64 // the reduction factor
 
-	results  [][]rungResult // rung -> finished trials
+	results  [][]rungResult // rung -> finished trials, best first once sorted[rung]
+	sorted   []bool
 	promoted []map[int]bool // rung -> trials promoted out of it
 }
 
@@ -44,6 +45,7 @@ func NewASHA(lo, hi int, eta float64) (*ASHA, error) {
 		}
 	}
 	a.results = make([][]rungResult, len(a.Rungs))
+	a.sorted = make([]bool, len(a.Rungs))
 	a.promoted = make([]map[int]bool, len(a.Rungs))
 	for k := range a.promoted {
 		a.promoted[k] = map[int]bool{}
@@ -57,6 +59,7 @@ func (a *ASHA) Report(trial, rung int, loss float64) {
 		loss = math.Inf(1)
 	}
 	a.results[rung] = append(a.results[rung], rungResult{trial, loss})
+	a.sorted[rung] = false
 }
 
 // Promote returns a trial to promote and the rung it goes to, preferring the highest rung:
@@ -64,11 +67,14 @@ func (a *ASHA) Report(trial, rung int, loss float64) {
 // It marks the trial promoted.
 func (a *ASHA) Promote() (trial, rung int, ok bool) {
 	for k := len(a.Rungs) - 2; k >= 0; k-- {
-		top := a.Top(k)
-		for _, t := range top {
-			if !a.promoted[k][t] {
-				a.promoted[k][t] = true
-				return t, k + 1, true
+		rs := a.ranked(k)
+		for _, r := range rs[:int(float64(len(rs))/a.Eta)] {
+			if math.IsInf(r.loss, 1) {
+				break
+			}
+			if !a.promoted[k][r.trial] {
+				a.promoted[k][r.trial] = true
+				return r.trial, k + 1, true
 			}
 		}
 	}
@@ -78,13 +84,7 @@ func (a *ASHA) Promote() (trial, rung int, ok bool) {
 // Top returns the best floor(n/Eta) of the n trials that finished rung k, best first; ties
 // go to the earlier trial, and failed trials are never among them.
 func (a *ASHA) Top(k int) []int {
-	rs := append([]rungResult(nil), a.results[k]...)
-	sort.SliceStable(rs, func(i, j int) bool {
-		if rs[i].loss != rs[j].loss {
-			return rs[i].loss < rs[j].loss
-		}
-		return rs[i].trial < rs[j].trial
-	})
+	rs := a.ranked(k)
 	n := int(float64(len(rs)) / a.Eta)
 	var top []int
 	for _, r := range rs[:n] {
@@ -93,4 +93,19 @@ func (a *ASHA) Top(k int) []int {
 		}
 	}
 	return top
+}
+
+// ranked sorts rung k's results, best first, when new ones came in since the last time.
+func (a *ASHA) ranked(k int) []rungResult {
+	rs := a.results[k]
+	if !a.sorted[k] {
+		sort.SliceStable(rs, func(i, j int) bool {
+			if rs[i].loss != rs[j].loss {
+				return rs[i].loss < rs[j].loss
+			}
+			return rs[i].trial < rs[j].trial
+		})
+		a.sorted[k] = true
+	}
+	return rs
 }

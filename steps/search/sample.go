@@ -185,6 +185,7 @@ func (t *TPE) nextNumeric(i int, d Dim, below, above []Observation) float64 {
 // mixture is a mixture of normals truncated to [lo, hi].
 type mixture struct {
 	w, mu, sigma []float64
+	coef         []float64 // w / (σ √(2π) · the mass of the normal inside [lo, hi])
 	lo, hi       float64
 }
 
@@ -228,8 +229,11 @@ func (t *TPE) parzen(i int, d Dim, obs []Observation, lo, hi float64) *mixture {
 		m.w, m.mu, m.sigma = append(m.w, c.w), append(m.mu, c.mu), append(m.sigma, s)
 		total += c.w
 	}
+	m.coef = make([]float64, len(m.w))
 	for k := range m.w {
 		m.w[k] /= total
+		mass := normCDF((hi-m.mu[k])/m.sigma[k]) - normCDF((lo-m.mu[k])/m.sigma[k])
+		m.coef[k] = m.w[k] / (m.sigma[k] * math.Sqrt(2*math.Pi) * mass)
 	}
 	return m
 }
@@ -248,11 +252,9 @@ func (m *mixture) sample(rng *rand.Rand) float64 {
 // logPDF is the log density of the truncated mixture at x.
 func (m *mixture) logPDF(x float64) float64 {
 	var p float64
-	for k := range m.w {
-		s := m.sigma[k]
-		mass := normCDF((m.hi-m.mu[k])/s) - normCDF((m.lo-m.mu[k])/s)
-		z := (x - m.mu[k]) / s
-		p += m.w[k] * math.Exp(-z*z/2) / (s * math.Sqrt(2*math.Pi) * mass)
+	for k, c := range m.coef {
+		z := (x - m.mu[k]) / m.sigma[k]
+		p += c * math.Exp(-z*z/2)
 	}
 	return math.Log(p)
 }
