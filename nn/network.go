@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strconv"
 )
@@ -41,6 +40,7 @@ type namedTensor struct {
 	shape   []int
 	data    []float32
 	counter *int64 // for num_batches_tracked, stored as I64
+	perm    []int  // saved value j is data[perm[j]] (PyTorch's layout of a channels-last kernel)
 }
 
 // New builds a network from spec with freshly initialised weights. It returns a *SpecError
@@ -56,100 +56,111 @@ func New(spec Spec) (*Network, error) {
 	return n, nil
 }
 
-// build creates the layers and lays out their parameters in the flat buffers.
+// build creates the layers and lays out their parameters in the flat buffers: a first pass
+// only counts the values, the second hands out views.
 func (n *Network) build() {
-	var nw, nOther, nState int
-	width := n.spec.Inputs
-	for _, l := range n.spec.Layers {
-		switch l.Type {
-		case LayerDense:
-			nw += width * l.Units
-			nOther += l.Units
-			width = l.Units
-		case LayerBatchNorm:
-			nOther += 2 * width
-			nState += 2 * width
-		}
+	shapes, err := n.spec.inferShapes()
+	if err != nil {
+		panic("nn: build on an unchecked spec: " + err.Error()) // New normalises first
 	}
-	n.params = make([]float32, nw+nOther)
-	n.grads = make([]float32, nw+nOther)
-	n.state = make([]float32, nState)
-	n.nReg = nw
-	wOff, oOff, sOff := 0, nw, 0
-	take := func(buf []float32, off *int, size int) []float32 {
-		v := buf[*off : *off+size : *off+size]
-		*off += size
-		return v
-	}
-	width = n.spec.Inputs
+	var count builder
+	count.counting = true
+	n.buildLayers(&count, shapes)
+	n.params = make([]float32, count.nw+count.nOther)
+	n.grads = make([]float32, count.nw+count.nOther)
+	n.state = make([]float32, count.nState)
+	n.nReg = count.nw
+	n.layers, n.tensors = nil, nil
+	n.buildLayers(&builder{n: n, oOff: count.nw}, shapes)
+	n.outputs = product(shapes[len(shapes)-1])
+}
+
+// buildLayers creates every layer through b; shapes[i] is layer i's input shape.
+func (n *Network) buildLayers(b *builder, shapes [][]int) {
 	for i, l := range n.spec.Layers {
-		prefix := "layers." + strconv.Itoa(i) + "."
+		b.prefix = "layers." + strconv.Itoa(i) + "."
+		in, width := shapes[i], product(shapes[i])
 		switch l.Type {
 		case LayerDense:
-			d := &dense{in: width, out: l.Units, act: activationNames[l.Activation], alpha: float32(l.Alpha)}
-			wo, bo := wOff, oOff
-			d.w, d.gw = take(n.params, &wOff, width*l.Units), n.grads[wo:wOff:wOff]
-			d.b, d.gb = take(n.params, &oOff, l.Units), n.grads[bo:oOff:oOff]
-			n.tensors = append(n.tensors,
-				namedTensor{name: prefix + "weight", shape: []int{l.Units, width}, data: d.w},
-				namedTensor{name: prefix + "bias", shape: []int{l.Units}, data: d.b})
+			d := newDense(b, "", width, l.Units, activationNames[l.Activation], float32(l.Alpha))
 			n.layers = append(n.layers, d)
 			n.outAct = d.act
-			width = l.Units
 		case LayerActivation:
 			k := activationNames[l.Activation]
 			n.layers = append(n.layers, &activation{dim: width, act: k, alpha: float32(l.Alpha)})
 			n.outAct = k
 		case LayerDropout:
-			n.layers = append(n.layers, &dropout{dim: width, rate: float32(l.Rate), drop: uint32(min(l.Rate*(1<<32), math.MaxUint32)), rng: n.dropSrc})
+			n.layers = append(n.layers, newDropout(width, l.Rate, n.dropSrc))
 			n.outAct = actLinear
 		case LayerBatchNorm:
-			b := &batchNorm{dim: width, momentum: float32(l.Momentum), eps: float32(l.Eps)}
-			gOff, bOff := oOff, oOff+width
-			b.gamma, b.beta = take(n.params, &oOff, width), take(n.params, &oOff, width)
-			b.gGamma, b.gBeta = n.grads[gOff:bOff:bOff], n.grads[bOff:oOff:oOff]
-			b.runMean, b.runVar = take(n.state, &sOff, width), take(n.state, &sOff, width)
-			for j := range b.gamma {
-				b.gamma[j], b.runVar[j] = 1, 1
+			bn := &batchNorm{dim: width, momentum: float32(l.Momentum), eps: float32(l.Eps)}
+			bn.gamma, bn.gGamma = b.other("weight", []int{width})
+			bn.beta, bn.gBeta = b.other("bias", []int{width})
+			bn.runMean = b.state("running_mean", []int{width})
+			bn.runVar = b.state("running_var", []int{width})
+			b.counter("num_batches_tracked", &bn.batches)
+			for j := range bn.gamma {
+				bn.gamma[j], bn.runVar[j] = 1, 1
 			}
-			n.tensors = append(n.tensors,
-				namedTensor{name: prefix + "weight", shape: []int{width}, data: b.gamma},
-				namedTensor{name: prefix + "bias", shape: []int{width}, data: b.beta},
-				namedTensor{name: prefix + "running_mean", shape: []int{width}, data: b.runMean},
-				namedTensor{name: prefix + "running_var", shape: []int{width}, data: b.runVar},
-				namedTensor{name: prefix + "num_batches_tracked", shape: []int{}, counter: &b.batches})
-			n.layers = append(n.layers, b)
+			n.layers = append(n.layers, bn)
+			n.outAct = actLinear
+		default:
+			n.layers = append(n.layers, n.newShapedLayer(b, l, in))
 			n.outAct = actLinear
 		}
 	}
-	n.outputs = width
 }
 
-// initWeights draws every dense layer's weights from the spec's seed: He normal
-// (σ = √(2/fan_in)) or Xavier uniform (±√(6/(fan_in+fan_out))). Biases start at zero.
+// newShapedLayer creates the layers that know their input's shape (images, sequences).
+func (n *Network) newShapedLayer(b *builder, l LayerSpec, in []int) layer {
+	switch l.Type {
+	case LayerConv2D:
+		return newConv2D(b, in, l)
+	case LayerMaxPool2D, LayerAvgPool2D:
+		return newPool2D(in, l)
+	case LayerFlatten, LayerReshape:
+		return identity{}
+	case LayerEmbedding:
+		return newEmbedding(b, in[0], l.Vocab, l.Dim)
+	case LayerSimpleRNN, LayerLSTM, LayerGRU:
+		return newRecurrent(b, l.Type, in[0], in[1], l.Units, l.ReturnSequences)
+	case LayerGlobalAvgPool:
+		return &globalAvgPool{n: product(in) / in[len(in)-1], c: in[len(in)-1]}
+	case LayerLayerNorm:
+		return newLayerNorm(b, "", in[len(in)-1], product(in)/in[len(in)-1], l.Eps)
+	case LayerPositional:
+		return newPositional(in[0], in[1])
+	case LayerAttention:
+		return newAttention(b, "", in[0], in[1], l.Dim, l.Heads, l.Causal)
+	case LayerTransformer:
+		return newTransformer(b, in[0], in[1], l, n.dropSrc)
+	}
+	panic("nn: unknown layer type " + l.Type)
+}
+
+// initWeights draws every layer's weights from the spec's seed, in layer order. Dense weights
+// follow He normal (σ = √(2/fan_in)) or Xavier uniform (±√(6/(fan_in+fan_out))); the other
+// layers say in their own init which PyTorch default they follow. Biases start at zero.
 func (n *Network) initWeights() {
 	rng := rand.New(rand.NewPCG(n.spec.Seed, initStream))
 	for i, l := range n.layers {
-		d, ok := l.(*dense)
-		if !ok {
-			continue
-		}
-		he := n.spec.Init == "he"
-		if n.spec.Init == "" {
-			he = n.effectiveActivation(i).reluLike()
-		}
-		if he {
-			std := math.Sqrt(2 / float64(d.in))
-			for j := range d.w {
-				d.w[j] = float32(rng.NormFloat64() * std)
+		switch l := l.(type) {
+		case *dense:
+			he := n.spec.Init == "he"
+			if n.spec.Init == "" {
+				he = n.effectiveActivation(i).reluLike()
 			}
-		} else {
-			limit := math.Sqrt(6 / float64(d.in+d.out))
-			for j := range d.w {
-				d.w[j] = float32((2*rng.Float64() - 1) * limit)
-			}
+			l.init(rng, he)
+		case initializer:
+			l.init(rng, n.spec.Init)
 		}
 	}
+}
+
+// initializer is a layer with weights of its own kind to draw; init names the spec's choice
+// ("he", "xavier" or "" for the layer's default).
+type initializer interface {
+	init(rng *rand.Rand, choice string)
 }
 
 // effectiveActivation is the activation that follows dense layer i: its own, or for a linear

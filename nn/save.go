@@ -57,8 +57,8 @@ func (n *Network) Save(w io.Writer) error {
 			binary.Write(&data, binary.LittleEndian, *t.counter) //nolint:errcheck // bytes.Buffer cannot fail
 		} else {
 			var b [4]byte
-			for _, v := range t.data {
-				binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
+			for j := range t.data {
+				binary.LittleEndian.PutUint32(b[:], math.Float32bits(t.data[t.index(j)]))
 				data.Write(b[:])
 			}
 		}
@@ -183,10 +183,18 @@ func (t namedTensor) read(header map[string]json.RawMessage, data []byte) error 
 		*t.counter = int64(binary.LittleEndian.Uint64(b))
 		return nil
 	}
-	for i := range t.data {
-		t.data[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	for j := range t.data {
+		t.data[t.index(j)] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:]))
 	}
 	return nil
+}
+
+// index maps position j of the saved layout to the position in data.
+func (t namedTensor) index(j int) int {
+	if t.perm == nil {
+		return j
+	}
+	return t.perm[j]
 }
 
 func sameShape(a, b []int) bool {

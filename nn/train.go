@@ -327,6 +327,12 @@ func Fit(net *Network, train, val Data, cfg TrainConfig) (*History, error) {
 	if err := checkData("validation", val, net.spec.Inputs, net.outputs); err != nil {
 		return nil, err
 	}
+	if err := net.checkTokens("train", train); err != nil {
+		return nil, err
+	}
+	if err := net.checkTokens("validation", val); err != nil {
+		return nil, err
+	}
 	if err := cfg.Schedule.validate(); err != nil {
 		return nil, err
 	}
@@ -450,4 +456,20 @@ func (n *Network) snapshot(dst []float32) []float32 {
 func (n *Network) restore(src []float32) {
 	copy(n.params, src)
 	copy(n.state, src[len(n.params):])
+}
+
+// checkTokens reports an input value that is not a token id of a leading embedding layer
+// (an integer in [0, vocab)), naming the row and column.
+func (n *Network) checkTokens(what string, d Data) error {
+	e, ok := n.layers[0].(*embedding)
+	if !ok {
+		return nil
+	}
+	in := n.spec.Inputs
+	for i, v := range d.X {
+		if v < 0 || int(v) >= e.vocab || v != float32(int(v)) {
+			return fmt.Errorf("%s data: X row %d, column %d: %v is not a token id of the embedding (an integer in [0, %d))", what, i/in+1, i%in+1, v, e.vocab)
+		}
+	}
+	return nil
 }

@@ -6,4 +6,4 @@ import "github.com/loom-ml/loom/nn/internal/gemm"
 // config can give different weights or predictions — a new release of the numerics, or
 // another matrix kernel on this machine — so that a cache keyed on it misses instead of
 // serving results this build would not produce.
-var Version = "1/" + gemm.Kernel()
+var Version = "2/" + gemm.Kernel()
