@@ -87,9 +87,11 @@ func (tuneKind) Prepare(st *manifest.Stage, m *manifest.Manifest) (pipeline.Job,
 		return nil, st.Errorf([]string{"target"}, "target: %s needs this tune stage, so a trial would run the sweep again", s.Target)
 	}
 	j.covers = covers
+	j.resumable = true
 	for _, n := range covers {
 		if m.Stages[n].Uses == "train" {
 			j.trainStages = append(j.trainStages, n)
+			j.resumable = j.resumable && resumableTrain(m.Stages[n])
 		}
 	}
 	if j.space, err = parseSpace(st); err != nil {
@@ -222,6 +224,17 @@ type tuneJob struct {
 	asha        *search.ASHA // nil without a scheduler
 	covers      []string
 	trainStages []string
+	resumable   bool // the train stages continue shorter runs' checkpoints (see trainJob.fit)
+}
+
+// resumableTrain reports whether a train stage's runs with more epochs continue those with
+// fewer: nn.Resumable of its settings.
+func resumableTrain(st *manifest.Stage) bool {
+	sched, _ := st.Settings["lr_schedule"].(map[string]any)
+	es, _ := st.Settings["early_stopping"].(map[string]any)
+	_, cosine := sched["cosine"]
+	restore, _ := es["restore_best"].(bool)
+	return !cosine && !restore
 }
 
 // Covers implements pipeline.Sweeper: the tune stage's key covers the stages its trials run.
@@ -435,10 +448,14 @@ func (sw *sweep) record(u *unit) error {
 	var metrics map[string]float64
 	if u.res != nil {
 		metrics = u.res.Metrics[sw.job.s.Target]
+		// A promotion continues the trial's previous run when training can resume.
+		prev := 0
+		if u.rung > 0 && sw.job.resumable {
+			prev = tr.epochs
+		}
 		for _, st := range sw.job.trainStages {
-			e := int(u.res.Metrics[st]["epochs"])
-			tr.epochs = e
-			sw.epochs += float64(e)
+			tr.epochs = int(u.res.Metrics[st]["epochs"])
+			sw.epochs += float64(tr.epochs - prev)
 		}
 	}
 	obj, ok := metrics[sw.job.s.Objective.Metric]

@@ -247,12 +247,15 @@ func TestTuneASHAPromotesTheTopThird(t *testing.T) {
 		rungs[k] = map[int]float64{}
 	}
 	var epochs int
+	reached := map[int]int{}
 	for _, line := range strings.Split(r.log, "\n") {
 		var trial, rung, budget int
 		var loss float64
 		if _, err := fmt.Sscanf(strings.TrimSpace(line), "tune: trial %d rung %d (%d): log_loss %g", &trial, &rung, &budget, &loss); err == nil {
 			rungs[rung][trial] = loss
-			epochs += budget
+			// A promotion continues the trial's checkpoint: it trains only the difference.
+			epochs += budget - reached[trial]
+			reached[trial] = budget
 			if want := []int{1, 3, 9}[rung]; budget != want {
 				t.Fatalf("rung %d has budget %d, want %d", rung, budget, want)
 			}
@@ -400,5 +403,49 @@ func TestTuneCancelledIsNotCached(t *testing.T) {
 	again := runSweep(t, dir, randomTune(8), manifest.Options{})
 	if s := again.stage(t, "tune"); s.Status != pipeline.Ran || len(s.Entry.Metrics) == 0 {
 		t.Fatalf("after a cancelled sweep: tune %s", s.Status)
+	}
+}
+
+func TestTrainContinuesShorterRuns(t *testing.T) {
+	tune := randomTune(1)
+	// 5 then 15 epochs in one workspace, 15 in another: the same bytes.
+	dir := t.TempDir()
+	runSweep(t, dir, tune, manifest.Options{Sets: []string{"train.epochs=5"}}, "train")
+	resumed := runSweep(t, dir, tune, manifest.Options{Sets: []string{"train.epochs=15"}}, "train")
+	fresh := runSweep(t, t.TempDir(), tune, manifest.Options{Sets: []string{"train.epochs=15"}}, "train")
+	if !strings.Contains(resumed.log, "continuing from the checkpoint after 5 epochs") {
+		t.Fatalf("the 15-epoch run did not continue the 5-epoch one:\n%s", resumed.log)
+	}
+	if strings.Contains(fresh.log, "continuing") {
+		t.Fatalf("a run in an empty workspace continued something:\n%s", fresh.log)
+	}
+	a, b := resumed.stage(t, "train").Entry, fresh.stage(t, "train").Entry
+	if a.Output != b.Output {
+		t.Fatalf("5 + 10 epochs differ from 15: %v vs %v", a.Result, b.Result)
+	}
+	// A cosine schedule depends on the number of epochs: no continuing.
+	cos := strings.Replace(sweepManifest, "      batch_size: 16\n", "      batch_size: 16\n      lr_schedule: {cosine: {}}\n", 1)
+	if cos == sweepManifest {
+		t.Fatal("no batch_size line to extend")
+	}
+	dir = t.TempDir()
+	for _, e := range []string{"5", "15"} {
+		src := strings.Replace(cos, "TUNE", tune, 1)
+		os.WriteFile(filepath.Join(dir, "pipeline.yaml"), []byte(src), 0o644)
+		m, err := manifest.Load(filepath.Join(dir, "pipeline.yaml"), manifest.Options{Sets: []string{"train.epochs=" + e}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws, err := pipeline.Open(m, tuneKinds())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var log bytes.Buffer
+		if _, err := ws.Run(context.Background(), pipeline.Options{Targets: []string{"train"}, Log: &log}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(log.String(), "continuing") {
+			t.Fatalf("a cosine schedule continued a shorter run:\n%s", log.String())
+		}
 	}
 }
