@@ -449,3 +449,84 @@ func TestTrainContinuesShorterRuns(t *testing.T) {
 		}
 	}
 }
+
+// copyFile copies the repository file src to dst, making dst's folder.
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Dir(dst), 0o755)
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runExample runs targets of examples/sweep/NAME in a copy of the examples it reads.
+func runExample(t *testing.T, root, name string, targets ...string) *pipeline.Report {
+	t.Helper()
+	m, err := manifest.Load(filepath.Join(root, "sweep", name), manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := pipeline.Open(m, tuneKinds())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ws.Run(context.Background(), pipeline.Options{Targets: targets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rep.Stages {
+		if s.Status == pipeline.Failed || s.Status == pipeline.Skipped {
+			t.Fatalf("%s: stage %s %s: %v", name, s.Name, s.Status, s.Err)
+		}
+	}
+	return rep
+}
+
+func exampleRoot(t *testing.T) string {
+	root := t.TempDir()
+	for _, f := range []string{"sweep/pipeline.yaml", "sweep/asha.yaml", "breast-cancer/data/breast_cancer.csv"} {
+		copyFile(t, filepath.Join("..", "examples", f), filepath.Join(root, f))
+	}
+	return root
+}
+
+func TestSweepExample(t *testing.T) {
+	root := exampleRoot(t)
+	rep := runExample(t, root, "pipeline.yaml", "tune")
+	tune := rep.Stages[len(rep.Stages)-1]
+	if n := len(rep.Trials["tune"]); n != 27 || tune.Entry.Metrics["best_f1"] < 0.97 {
+		t.Fatalf("%d trials, best f1 %v", n, tune.Entry.Metrics["best_f1"])
+	}
+	again := runExample(t, root, "pipeline.yaml", "tune")
+	for _, s := range again.Stages {
+		if s.Status != pipeline.Cached {
+			t.Fatalf("rerun: %s %s", s.Name, s.Status)
+		}
+	}
+}
+
+// TestGridAgainstASHA runs examples/sweep/asha.yaml: ASHA must spend at most a third of the
+// grid's training epochs. Its best f1 is logged next to the grid's: on a test split of 113
+// rows one sample is 0.7 points of f1.
+func TestGridAgainstASHA(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains 36 models")
+	}
+	rep := runExample(t, exampleRoot(t), "asha.yaml", "grid", "asha")
+	got := map[string]map[string]float64{}
+	for _, s := range rep.Stages {
+		got[s.Name] = s.Entry.Metrics
+	}
+	g, a := got["grid"], got["asha"]
+	t.Logf("grid: best f1 %.4f in %v epochs; asha: best f1 %.4f in %v epochs", g["best_f1"], g["train_epochs"], a["best_f1"], a["train_epochs"])
+	if a["train_epochs"] > g["train_epochs"]/3 {
+		t.Fatalf("asha trained %v epochs, more than a third of the grid's %v", a["train_epochs"], g["train_epochs"])
+	}
+	if a["best_f1"] < g["best_f1"]-0.01 {
+		t.Fatalf("asha's best f1 %.4f is more than a point below the grid's %.4f", a["best_f1"], g["best_f1"])
+	}
+}
