@@ -200,7 +200,7 @@ func TestBadInputExitCodes(t *testing.T) {
 		{name: "missing target", csv: "x,z\n1,0\n2,1\n", code: exitFailed, want: `"y"`},
 		{name: "unknown param", manifestEdit: `lr: "${params.lrr}"`, code: exitUsage, want: "pipeline.yaml:"},
 		{name: "unknown optimizer", manifestEdit: "name: sgdd", code: exitUsage, want: "pipeline.yaml:"},
-		{name: "conv2d not yet", manifestEdit: "conv2d", code: exitUsage, want: "not supported yet"},
+		{name: "conv2d on flat input", manifestEdit: "conv2d", code: exitUsage, want: "layer 0: conv2d needs [height, width, channels] input"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := copyExample(t, "seed-case")

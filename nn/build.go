@@ -28,7 +28,7 @@ func (b *builder) weight(name string, shape []int, perm []int) (v, g []float32) 
 	}
 	v, g = b.n.params[b.wOff:b.wOff+size:b.wOff+size], b.n.grads[b.wOff:b.wOff+size:b.wOff+size]
 	b.wOff += size
-	b.n.tensors = append(b.n.tensors, namedTensor{name: b.prefix + name, shape: shape, data: v, perm: perm})
+	b.n.tensors = append(b.n.tensors, namedTensor{name: b.prefix + name, shape: shape, data: v, perm: perm, trainable: true})
 	return v, g
 }
 
@@ -41,7 +41,7 @@ func (b *builder) other(name string, shape []int) (v, g []float32) {
 	}
 	v, g = b.n.params[b.oOff:b.oOff+size:b.oOff+size], b.n.grads[b.oOff:b.oOff+size:b.oOff+size]
 	b.oOff += size
-	b.n.tensors = append(b.n.tensors, namedTensor{name: b.prefix + name, shape: shape, data: v})
+	b.n.tensors = append(b.n.tensors, namedTensor{name: b.prefix + name, shape: shape, data: v, trainable: true})
 	return v, g
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 )
 
 // predictChunk bounds the rows Predict pushes through the network at once, and so the memory
@@ -41,6 +42,8 @@ type namedTensor struct {
 	data    []float32
 	counter *int64 // for num_batches_tracked, stored as I64
 	perm    []int  // saved value j is data[perm[j]] (PyTorch's layout of a channels-last kernel)
+	// trainable marks views into params, as opposed to running statistics and counters.
+	trainable bool
 }
 
 // New builds a network from spec with freshly initialised weights. It returns a *SpecError
@@ -247,4 +250,29 @@ func (n *Network) PredictInto(dst, x []float32, rows int) {
 		out := n.forward(x[r*in:(r+m)*in], m, false)
 		copy(dst[r*n.outputs:(r+m)*n.outputs], out)
 	}
+}
+
+// LayerInfo describes one layer of a built network: its type and activation as in the spec,
+// the shape of one sample's output, and its number of trainable values.
+type LayerInfo struct {
+	Type       string
+	Activation string
+	Shape      []int
+	Params     int
+}
+
+// Layers describes the network's layers in order, for summaries.
+func (n *Network) Layers() []LayerInfo {
+	shapes, _ := n.spec.inferShapes() // the spec was checked by New
+	info := make([]LayerInfo, len(n.spec.Layers))
+	for i, l := range n.spec.Layers {
+		info[i] = LayerInfo{Type: l.Type, Activation: l.Activation, Shape: shapes[i+1]}
+		prefix := "layers." + strconv.Itoa(i) + "."
+		for _, t := range n.tensors {
+			if t.trainable && strings.HasPrefix(t.name, prefix) {
+				info[i].Params += len(t.data)
+			}
+		}
+	}
+	return info
 }

@@ -339,7 +339,7 @@ func TestShapeErrors(t *testing.T) {
 		field string
 	}{
 		{Spec{Inputs: 64, Layers: []LayerSpec{{Type: LayerReshape, Dims: []int{8, 8, 1}}, {Type: LayerConv2D, Filters: 2, Kernel: []int{9}}}}, "kernel [9 9] does not fit the 8x8 input", 1, "kernel"},
-		{Spec{Inputs: 64, Layers: []LayerSpec{{Type: LayerConv2D, Filters: 2, Kernel: []int{3}}}}, "conv2d needs [height, width, channels] input, got shape [64]", 0, "type"},
+		{Spec{Inputs: 64, Layers: []LayerSpec{{Type: LayerConv2D, Filters: 2, Kernel: []int{3}}}}, "conv2d needs [height, width, channels] input, got a flat vector", 0, "type"},
 		{Spec{Inputs: 64, Layers: []LayerSpec{{Type: LayerReshape, Dims: []int{7, -1}}}}, "cannot reshape 64 values to [7 -1]", 0, "dims"},
 		{Spec{Inputs: 6, Layers: []LayerSpec{{Type: LayerReshape, Dims: []int{2, 3}}, {Type: LayerAttention, Heads: 2}}}, "dim 3 is not a multiple of heads 2", 1, "dim"},
 		{Spec{Inputs: 6, Layers: []LayerSpec{{Type: LayerLSTM, Units: 2}}}, "lstm needs [time, features] input", 0, "type"},

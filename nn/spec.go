@@ -395,10 +395,22 @@ func (s *Spec) inferShapes() ([][]int, error) {
 			return &SpecError{Layer: i, Type: l.Type, Field: field, Msg: fmt.Sprintf(format, args...)}
 		}
 		rank := func(want int, what string) error {
-			if len(shape) != want {
-				return bad("type", "%s needs %s input, got shape %v", l.Type, what, shape)
+			if len(shape) == want {
+				return nil
 			}
-			return nil
+			got := fmt.Sprintf("shape %v", shape)
+			switch len(shape) {
+			case 2:
+				got = "a [time, features] sequence"
+			case 3:
+				got = "a [height, width, channels] image"
+			}
+			if len(shape) == 1 && want == 3 {
+				got = "a flat vector (reshape it first, e.g. reshape: [8, 8, 1] for 8x8 images)"
+			} else if len(shape) == 1 {
+				got = "a flat vector (start with an embedding of token ids, or reshape: [time, features])"
+			}
+			return bad("type", "%s needs %s input, got %s", l.Type, what, got)
 		}
 		var next []int
 		switch l.Type {
@@ -445,7 +457,7 @@ func (s *Spec) inferShapes() ([][]int, error) {
 			}
 		case LayerGlobalAvgPool:
 			if len(shape) < 2 {
-				return nil, bad("type", "global_avg_pool needs [time, features] or [height, width, channels] input, got shape %v", shape)
+				return nil, bad("type", "global_avg_pool needs [time, features] or [height, width, channels] input, got a flat vector")
 			}
 			next = shape[len(shape)-1:]
 		case LayerPositional:

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -28,12 +29,6 @@ func (modelKind) Version() string { return "1+nn" + nn.Version }
 type layerSetting struct {
 	spec nn.LayerSpec
 	auto bool // units: auto
-}
-
-// layersLater are layer kinds of the manifest format that nn does not implement yet.
-var layersLater = map[string]bool{
-	"conv2d": true, "maxpool2d": true, "flatten": true, "reshape": true,
-	"embedding": true, "lstm": true, "gru": true, "attention": true,
 }
 
 func (modelKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.Job, error) {
@@ -63,14 +58,16 @@ func (modelKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.Job
 		return nil, errs
 	}
 	// Build the network once with stand-in widths, so that mistakes such as an unknown
-	// activation are reported now, at the layer that has them.
-	if _, err := nn.New(j.spec(4, 2, true)); err != nil {
+	// activation or a kernel larger than its image are reported now, at the layer that has them.
+	if _, err := nn.New(j.spec(j.standInInputs(), 2, true)); err != nil {
 		return nil, j.specError(st, err)
 	}
 	return j, nil
 }
 
 func parseLayer(key string, n *yaml.Node) (layerSetting, error) {
+	spec := nn.LayerSpec{Type: key}
+	var err error
 	switch key {
 	case "dense":
 		var v struct {
@@ -93,13 +90,100 @@ func parseLayer(key string, n *yaml.Node) (layerSetting, error) {
 			return layerSetting{}, fmt.Errorf("dropout takes a rate in [0, 1)")
 		}
 		return layerSetting{spec: nn.LayerSpec{Type: nn.LayerDropout, Rate: rate}}, nil
-	case "batchnorm":
-		return layerSetting{spec: nn.LayerSpec{Type: nn.LayerBatchNorm}}, nil
+	case "batchnorm", "flatten", "global_avg_pool", "positional_encoding":
+	case "conv2d":
+		err = parseConv(n, &spec)
+	case "maxpool2d", "avgpool2d":
+		var v struct {
+			Size yaml.Node `yaml:"size"`
+		}
+		if err = n.Decode(&v); err == nil {
+			spec.Size, err = parseSize2("size", &v.Size)
+		}
+	case "reshape":
+		if err = n.Decode(&spec.Dims); err != nil {
+			err = fmt.Errorf("reshape takes a list of dimensions, one of which may be -1")
+		}
+	case "embedding":
+		var v struct {
+			Vocab int `yaml:"vocab"`
+			Dim   int `yaml:"dim"`
+		}
+		err = n.Decode(&v)
+		spec.Vocab, spec.Dim = v.Vocab, v.Dim
+	case "simple_rnn", "lstm", "gru":
+		var v struct {
+			Units           int  `yaml:"units"`
+			ReturnSequences bool `yaml:"return_sequences"`
+		}
+		err = n.Decode(&v)
+		spec.Units, spec.ReturnSequences = v.Units, v.ReturnSequences
+	case "layernorm":
+		var v struct {
+			Eps float64 `yaml:"eps"`
+		}
+		err = n.Decode(&v)
+		spec.Eps = v.Eps
+	case "attention", "transformer":
+		var v struct {
+			Heads   int     `yaml:"heads"`
+			Dim     int     `yaml:"dim"`
+			FF      int     `yaml:"ff"`
+			Dropout float64 `yaml:"dropout"`
+			Causal  bool    `yaml:"causal"`
+		}
+		err = n.Decode(&v)
+		spec.Heads, spec.Dim, spec.FF, spec.Rate, spec.Causal = v.Heads, v.Dim, v.FF, v.Dropout, v.Causal
+	default:
+		return layerSetting{}, fmt.Errorf("unknown layer %q (want one of %s)", key, strings.Join(layerNames, ", "))
 	}
-	if layersLater[key] {
-		return layerSetting{}, fmt.Errorf("%s layers are not supported yet (supported: dense, dropout, batchnorm)", key)
+	if err != nil {
+		return layerSetting{}, fmt.Errorf("%s: %v", key, err)
 	}
-	return layerSetting{}, fmt.Errorf("unknown layer %q", key)
+	return layerSetting{spec: spec}, nil
+}
+
+// layerNames are the manifest's layer keys.
+var layerNames = []string{
+	"dense", "dropout", "batchnorm", "conv2d", "maxpool2d", "avgpool2d", "flatten", "reshape",
+	"embedding", "simple_rnn", "lstm", "gru", "global_avg_pool", "layernorm",
+	"positional_encoding", "attention", "transformer",
+}
+
+// parseConv reads `conv2d: {filters, kernel, stride, padding, activation}`.
+func parseConv(n *yaml.Node, spec *nn.LayerSpec) error {
+	var v struct {
+		Filters    int       `yaml:"filters"`
+		Kernel     yaml.Node `yaml:"kernel"`
+		Stride     yaml.Node `yaml:"stride"`
+		Padding    string    `yaml:"padding"`
+		Activation string    `yaml:"activation"`
+	}
+	if err := n.Decode(&v); err != nil {
+		return err
+	}
+	spec.Filters, spec.Padding, spec.Activation = v.Filters, v.Padding, v.Activation
+	var err error
+	if spec.Kernel, err = parseSize2("kernel", &v.Kernel); err != nil {
+		return err
+	}
+	if v.Stride.Kind != 0 {
+		spec.Stride, err = parseSize2("stride", &v.Stride)
+	}
+	return err
+}
+
+// parseSize2 reads a size: one integer for both dimensions or [height, width].
+func parseSize2(name string, n *yaml.Node) ([]int, error) {
+	var one int
+	if n.Kind == yaml.ScalarNode && n.Decode(&one) == nil {
+		return []int{one}, nil
+	}
+	var two []int
+	if n.Kind == yaml.SequenceNode && n.Decode(&two) == nil && len(two) == 2 {
+		return two, nil
+	}
+	return nil, fmt.Errorf("%s must be an integer or [height, width]", name)
 }
 
 type modelJob struct {
@@ -134,10 +218,34 @@ func (j *modelJob) spec(inputs, outputs int, classification bool) nn.Spec {
 	return s
 }
 
-// specError places an nn.SpecError at the layer it is about.
+// standInInputs is an input width for checking the layers before the data is known: the size
+// a leading reshape asks for (a −1 dimension taken as 64), else 4.
+func (j *modelJob) standInInputs() int {
+	if len(j.layers) == 0 || j.layers[0].spec.Type != nn.LayerReshape {
+		return 4
+	}
+	n := 1
+	for _, d := range j.layers[0].spec.Dims {
+		if d == -1 {
+			d = 64
+		}
+		n *= max(d, 1)
+	}
+	return n
+}
+
+// specError places an nn.SpecError at the layer, and the setting, it is about.
 func (j *modelJob) specError(st *manifest.Stage, err error) error {
 	if se, ok := err.(*nn.SpecError); ok && se.Layer >= 0 && se.Layer < len(j.paths) {
-		return st.Errorf(j.paths[se.Layer], "layer %d: %s", se.Layer, se.Msg)
+		path := j.paths[se.Layer]
+		if se.Field != "" && se.Field != "type" {
+			field := se.Field
+			if field == "rate" && se.Type == nn.LayerTransformer {
+				field = "dropout"
+			}
+			path = append(path[:len(path):len(path)], field)
+		}
+		return st.Errorf(path, "layer %d: %s", se.Layer, se.Msg)
 	}
 	return st.Errorf([]string{"layers"}, "%v", err)
 }
@@ -152,26 +260,23 @@ func (j *modelJob) Run(_ context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return j.specError(env.Stage, err)
 	}
-	env.ReportTable(summaryTable(net.Spec()))
+	env.ReportTable(summaryTable(net))
 	fmt.Fprintf(env.Log, "%d inputs, %d outputs, %d parameters\n", net.Inputs(), net.Outputs(), net.NumParams())
 	return saveNetwork(env, net)
 }
 
-// summaryTable lists a network's layers like Keras's model.summary().
-func summaryTable(s nn.Spec) pipeline.Table {
+// summaryTable lists a network's layers like Keras's model.summary(): each layer's output
+// shape per sample and its trainable values.
+func summaryTable(net *nn.Network) pipeline.Table {
 	t := pipeline.Table{Title: "model", Header: []string{"layer", "type", "activation", "outputs", "params"}}
-	width, total := s.Inputs, 0
-	for i, l := range s.Layers {
-		params := 0
-		switch l.Type {
-		case nn.LayerDense:
-			params = width*l.Units + l.Units
-			width = l.Units
-		case nn.LayerBatchNorm:
-			params = 2 * width
+	total := 0
+	for i, l := range net.Layers() {
+		total += l.Params
+		dims := make([]string, len(l.Shape))
+		for k, d := range l.Shape {
+			dims[k] = strconv.Itoa(d)
 		}
-		total += params
-		t.Rows = append(t.Rows, []string{strconv.Itoa(i), l.Type, l.Activation, strconv.Itoa(width), strconv.Itoa(params)})
+		t.Rows = append(t.Rows, []string{strconv.Itoa(i), l.Type, l.Activation, strings.Join(dims, "x"), strconv.Itoa(l.Params)})
 	}
 	t.Rows = append(t.Rows, []string{"", "total", "", "", strconv.Itoa(total)})
 	return t

@@ -193,8 +193,11 @@ stages:
 // the line and column of the offending setting.
 func TestStageSettingErrorsArePositioned(t *testing.T) {
 	for _, tc := range []struct{ with, want string }{
-		{"layers: [{lstm: {units: 4}}]", "pipeline.yaml:6:28: layer 0: lstm layers are not supported yet"},
-		{"layers: [{dense: {units: 4, activation: relu}}, {dropout: 0.5}, {attention: {heads: 2, dim: 4}}]", "pipeline.yaml:6:88: layer 2: attention layers"},
+		{"layers: [{lstm: {units: 4}}]", "pipeline.yaml:6:28: layer 0: lstm needs [time, features] input, got a flat vector"},
+		{"layers: [{dense: {units: 4, activation: relu}}, {dropout: 0.5}, {attention: {heads: 2, dim: 4}}]", "pipeline.yaml:6:88: layer 2: attention needs [time, features] input"},
+		{"layers: [{reshape: [8, 8, 1]}, {conv2d: {filters: 4, kernel: 9}}]", "pipeline.yaml:6:73: layer 1: kernel [9 9] does not fit the 8x8 input"},
+		{"layers: [{embedding: {vocab: 10, dim: 6}}, {transformer: {heads: 4}}]", "pipeline.yaml:6:69: layer 1: dim 6 is not a multiple of heads 4"},
+		{"layers: [{embedding: {vocab: 10, dim: 8}}, {conv2d: {filters: 2, kernel: 2}}]", "pipeline.yaml:6:64: layer 1: conv2d needs [height, width, channels] input, got a [time, features] sequence"},
 	} {
 		dir := t.TempDir()
 		src := "version: 1\nname: x\nstages:\n  m:\n    uses: model\n    with: {" + tc.with + "}\n"
