@@ -15,6 +15,7 @@ func Kinds() pipeline.Kinds {
 		"model":      modelKind{},
 		"train":      trainKind{},
 		"evaluate":   evaluateKind{},
+		"tune":       tuneKind{},
 	}
 }
 

@@ -60,12 +60,8 @@ stages:
 TUNE
 `
 
-// tuneKinds are loom's kinds with the tune kind.
-func tuneKinds() pipeline.Kinds {
-	k := Kinds()
-	k["tune"] = tuneKind{}
-	return k
-}
+// tuneKinds are loom's kinds, the tune kind among them.
+func tuneKinds() pipeline.Kinds { return Kinds() }
 
 // sweepRun is the outcome of running a sweep manifest once.
 type sweepRun struct {
