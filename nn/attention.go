@@ -194,10 +194,10 @@ func (a *attention) forward(x []float32, rows int, _ bool) []float32 {
 				row := p[i*T : (i+1)*T]
 				if a.causal {
 					// Later positions get weight exactly 0; softmax runs over the visible prefix.
-					softmaxRow(row[:i+1], row[:i+1])
+					softmaxRowf(row[:i+1])
 					clear(row[i+1:])
 				} else {
-					softmaxRow(row, row)
+					softmaxRowf(row)
 				}
 			}
 			matmulStrided(false, false, T, a.dk, T, 1, p, T, v, 3*E, 0, a.ctx[b*T*E+h*a.dk:], E)
@@ -337,4 +337,22 @@ func (tr *transformer) backward(dOut []float32, rows int, _, needDx bool) []floa
 	}
 	addTo(dx[:n], ds1)
 	return dx
+}
+
+// softmaxRowf replaces z by softmax(z), with expf.
+func softmaxRowf(z []float32) {
+	m := z[0]
+	for _, v := range z[1:] {
+		m = max(m, v)
+	}
+	var sum float32
+	for i, v := range z {
+		e := expf(v - m)
+		z[i] = e
+		sum += e
+	}
+	inv := 1 / sum
+	for i := range z {
+		z[i] *= inv
+	}
 }

@@ -208,29 +208,29 @@ func (r *recurrent) cellForward(i, t int) {
 	switch r.cell {
 	case cellRNN:
 		for j, v := range g {
-			a := float32(math.Tanh(float64(v)))
+			a := tanhf(v)
 			g[j], h[j] = a, a
 		}
 	case cellLSTM:
 		c, tc := r.c[i*H:(i+1)*H], r.tc[i*H:(i+1)*H]
 		for j := 0; j < H; j++ {
-			ig, fg := sigmoid(g[j]), sigmoid(g[H+j])
-			gg, og := float32(math.Tanh(float64(g[2*H+j]))), sigmoid(g[3*H+j])
+			ig, fg := sigmoidf(g[j]), sigmoidf(g[H+j])
+			gg, og := tanhf(g[2*H+j]), sigmoidf(g[3*H+j])
 			g[j], g[H+j], g[2*H+j], g[3*H+j] = ig, fg, gg, og
 			cv := ig * gg
 			if t > 0 {
 				cv += fg * r.c[(i-1)*H+j]
 			}
 			c[j] = cv
-			tc[j] = float32(math.Tanh(float64(cv)))
+			tc[j] = tanhf(cv)
 			h[j] = og * tc[j]
 		}
 	case cellGRU:
 		gh := r.gh[i*G : (i+1)*G]
 		for j := 0; j < H; j++ {
-			rg := sigmoid(g[j] + gh[j])
-			zg := sigmoid(g[H+j] + gh[H+j])
-			ng := float32(math.Tanh(float64(g[2*H+j] + rg*gh[2*H+j])))
+			rg := sigmoidf(g[j] + gh[j])
+			zg := sigmoidf(g[H+j] + gh[H+j])
+			ng := tanhf(g[2*H+j] + rg*gh[2*H+j])
 			g[j], g[H+j], g[2*H+j] = rg, zg, ng
 			h[j] = (1-zg)*ng + zg*hp[j]
 		}
