@@ -9,7 +9,7 @@ func TestFastMath(t *testing.T) {
 	var worstExp, worstSig, worstTanh float64
 	for i := -200000; i <= 200000; i++ {
 		x := float32(i) * 4.4e-4 // [−88, 88]
-		if x >= -87 { // below the clamp the result stays at e^−87.3 rather than going subnormal
+		if x >= -87 {            // below the clamp the result stays at e^−87.3 rather than going subnormal
 			want := math.Exp(float64(x))
 			worstExp = math.Max(worstExp, math.Abs(float64(expf(x))-want)/want)
 		}
