@@ -323,6 +323,7 @@ type sweep struct {
 
 // A unit is one run of a trial's part of the DAG: a trial, or a trial's rung under ASHA.
 type unit struct {
+	over   map[string]any // the params it overrides; the decider owns everything else
 	trial  int
 	rung   int
 	budget int
@@ -362,6 +363,7 @@ func (sw *sweep) run(ctx context.Context) error {
 		if !ok || fatal != nil {
 			break
 		}
+		u.over = sw.overrides(u)
 		sw.units = append(sw.units, u)
 		go sw.exec(ctx, u)
 	}
@@ -415,6 +417,18 @@ func (sw *sweep) decide() (*unit, bool) {
 	return u, true
 }
 
+// overrides are the params a unit runs with: its trial's point and its budget.
+func (sw *sweep) overrides(u *unit) map[string]any {
+	over := make(map[string]any, len(sw.job.space)+1)
+	for k, v := range sw.trials[u.trial].params {
+		over[k] = v
+	}
+	if sw.asha != nil {
+		over[sw.job.s.Scheduler.ASHA.Resource] = u.budget
+	}
+	return over
+}
+
 // exec runs one unit through the shared cache when a slot is free.
 func (sw *sweep) exec(ctx context.Context, u *unit) {
 	defer close(u.done)
@@ -424,14 +438,7 @@ func (sw *sweep) exec(ctx context.Context, u *unit) {
 		u.err = context.Cause(ctx)
 		return
 	}
-	over := make(map[string]any, len(sw.job.space)+1)
-	for k, v := range sw.trials[u.trial].params {
-		over[k] = v
-	}
-	if sw.asha != nil {
-		over[sw.job.s.Scheduler.ASHA.Resource] = u.budget
-	}
-	u.res, u.err = sw.runner.RunTrial(ctx, sw.job.s.Target, over)
+	u.res, u.err = sw.runner.RunTrial(ctx, sw.job.s.Target, u.over)
 }
 
 // record takes a finished unit's outcome into its trial, the sampler's history and the
