@@ -37,6 +37,7 @@ const (
 // trial does not change run once per sweep.
 type tuneKind struct{}
 
+// Version changes whenever the search's decisions can change (package search included).
 func (tuneKind) Version() string { return "1" }
 
 type tuneSettings struct {
@@ -221,7 +222,7 @@ type tuneJob struct {
 	maximize    bool
 	space       search.Space
 	grid        [][]float64
-	asha        *search.ASHA // nil without a scheduler
+	asha        *search.ASHA // the scheduler's settings, without results; nil without one
 	covers      []string
 	trainStages []string
 	resumable   bool // the train stages continue shorter runs' checkpoints (see trainJob.fit)
@@ -288,10 +289,7 @@ func (j *tuneJob) newSweep(env *pipeline.Env) *sweep {
 		sw.sampler = search.NewRandom(j.space, j.s.Seed)
 	}
 	if j.asha != nil {
-		// A scheduler keeps state: each run gets its own copy.
-		a, _ := search.NewASHA(j.asha.Rungs[0], j.asha.Rungs[len(j.asha.Rungs)-1], j.asha.Eta)
-		a.Rungs = j.asha.Rungs
-		sw.asha = a
+		sw.asha = j.asha.Fresh() // a scheduler keeps state: each run gets its own
 	}
 	return sw
 }

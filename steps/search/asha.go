@@ -33,25 +33,33 @@ func NewASHA(lo, hi int, eta float64) (*ASHA, error) {
 	if !(eta > 1) {
 		return nil, fmt.Errorf("asha needs eta > 1, not %v", eta)
 	}
-	a := &ASHA{Eta: eta}
+	var rungs []int
 	for r := float64(lo); ; r *= eta {
 		b := int(math.Round(r))
 		if b >= hi {
-			a.Rungs = append(a.Rungs, hi)
+			rungs = append(rungs, hi)
 			break
 		}
-		if len(a.Rungs) == 0 || b > a.Rungs[len(a.Rungs)-1] {
-			a.Rungs = append(a.Rungs, b)
+		if len(rungs) == 0 || b > rungs[len(rungs)-1] {
+			rungs = append(rungs, b)
 		}
 	}
+	return newASHA(rungs, eta), nil
+}
+
+func newASHA(rungs []int, eta float64) *ASHA {
+	a := &ASHA{Rungs: rungs, Eta: eta}
 	a.results = make([][]rungResult, len(a.Rungs))
 	a.sorted = make([]bool, len(a.Rungs))
 	a.promoted = make([]map[int]bool, len(a.Rungs))
 	for k := range a.promoted {
 		a.promoted[k] = map[int]bool{}
 	}
-	return a, nil
+	return a
 }
+
+// Fresh returns a scheduler with a's rungs and eta and no results yet.
+func (a *ASHA) Fresh() *ASHA { return newASHA(a.Rungs, a.Eta) }
 
 // Report records that trial finished rung with loss (+Inf for a failed trial).
 func (a *ASHA) Report(trial, rung int, loss float64) {
