@@ -27,8 +27,9 @@ func (modelKind) Version() string { return "1+nn" + nn.Version }
 
 // layerSetting is one item of `layers`, before the data fixes `units: auto`.
 type layerSetting struct {
-	spec nn.LayerSpec
-	auto bool // units: auto
+	spec      nn.LayerSpec
+	auto      bool // units: auto
+	autoVocab bool // embedding vocab: auto
 }
 
 func (modelKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.Job, error) {
@@ -59,7 +60,7 @@ func (modelKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.Job
 	}
 	// Build the network once with stand-in widths, so that mistakes such as an unknown
 	// activation or a kernel larger than its image are reported now, at the layer that has them.
-	if _, err := nn.New(j.spec(j.standInInputs(), 2, true)); err != nil {
+	if _, err := nn.New(j.spec(j.standInInputs(), 2, true, 2)); err != nil {
 		return nil, j.specError(st, err)
 	}
 	return j, nil
@@ -106,11 +107,19 @@ func parseLayer(key string, n *yaml.Node) (layerSetting, error) {
 		}
 	case "embedding":
 		var v struct {
-			Vocab int `yaml:"vocab"`
-			Dim   int `yaml:"dim"`
+			Vocab yaml.Node `yaml:"vocab"`
+			Dim   int       `yaml:"dim"`
 		}
-		err = n.Decode(&v)
-		spec.Vocab, spec.Dim = v.Vocab, v.Dim
+		if err = n.Decode(&v); err != nil {
+			break
+		}
+		spec.Dim = v.Dim
+		if v.Vocab.Value == "auto" {
+			return layerSetting{spec: spec, autoVocab: true}, nil
+		}
+		if v.Vocab.Decode(&spec.Vocab) != nil {
+			err = fmt.Errorf("vocab must be a positive integer or auto, got %s", v.Vocab.Value)
+		}
 	case "simple_rnn", "lstm", "gru":
 		var v struct {
 			Units           int  `yaml:"units"`
@@ -195,11 +204,14 @@ type modelJob struct {
 }
 
 // spec resolves `units: auto`: one sigmoid unit for two classes, k softmax units for k
-// classes, one linear unit for regression.
-func (j *modelJob) spec(inputs, outputs int, classification bool) nn.Spec {
+// classes, one linear unit for regression; and `vocab: auto` to vocab.
+func (j *modelJob) spec(inputs, outputs int, classification bool, vocab int) nn.Spec {
 	s := nn.Spec{Inputs: inputs, Init: j.init, Seed: j.seed}
 	for _, l := range j.layers {
 		ls := l.spec
+		if l.autoVocab {
+			ls.Vocab = vocab
+		}
 		if l.auto {
 			ls.Units = outputs
 			if ls.Activation == "" {
@@ -234,6 +246,22 @@ func (j *modelJob) standInInputs() int {
 	return n
 }
 
+// vocab is the vocabulary size `vocab: auto` stands for: that of the data's one text column.
+func (j *modelJob) vocab(st *manifest.Stage, fr *frame.Frame) (int, error) {
+	for i, l := range j.layers {
+		if !l.autoVocab {
+			continue
+		}
+		names := fr.TextColumns()
+		if len(names) != 1 {
+			return 0, st.Errorf(append(j.paths[i][:len(j.paths[i]):len(j.paths[i])], "vocab"), "layer %d: vocab: auto needs exactly one text column in the data, found %d (%s); give the number", i, len(names), strings.Join(names, ", "))
+		}
+		v, _ := fr.Vocab(names[0])
+		return v, nil
+	}
+	return 0, nil
+}
+
 // specError places an nn.SpecError at the layer, and the setting, it is about.
 func (j *modelJob) specError(st *manifest.Stage, err error) error {
 	if se, ok := err.(*nn.SpecError); ok && se.Layer >= 0 && se.Layer < len(j.paths) {
@@ -255,7 +283,11 @@ func (j *modelJob) Run(_ context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
-	spec := j.spec(len(fr.FeatureNames()), fr.Outputs(), fr.Task == frame.Classification)
+	vocab, err := j.vocab(env.Stage, fr)
+	if err != nil {
+		return err
+	}
+	spec := j.spec(len(fr.FeatureNames()), fr.Outputs(), fr.Task == frame.Classification, vocab)
 	net, err := nn.New(spec)
 	if err != nil {
 		return j.specError(env.Stage, err)
