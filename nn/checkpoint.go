@@ -54,6 +54,12 @@ func (c *Checkpoint) Stopped() bool { return c.History.Reason != ReasonCompleted
 // the history of all epochs and the checkpoint at the end. From a checkpoint, net is ignored
 // and the checkpoint's network is trained; the trained network is returned.
 func FitFrom(net *Network, train, val Data, cfg TrainConfig, from *Checkpoint) (*Network, *History, *Checkpoint, error) {
+	return fit(net, train, val, cfg, from, true)
+}
+
+// fit is Fit and FitFrom: it trains from the checkpoint from (or from the start) and, when
+// keep is set, returns the checkpoint at the end.
+func fit(net *Network, train, val Data, cfg TrainConfig, from *Checkpoint, keep bool) (*Network, *History, *Checkpoint, error) {
 	if from != nil {
 		if !Resumable(cfg) {
 			return nil, nil, nil, fmt.Errorf("checkpoint: training with a cosine schedule or restore_best cannot be resumed")
@@ -128,6 +134,12 @@ func FitFrom(net *Network, train, val Data, cfg TrainConfig, from *Checkpoint) (
 			return net, s.h, nil, err
 		}
 	}
+	if cfg.EarlyStopping.RestoreBest && s.snapshot != nil && s.h.BestEpoch != s.h.StoppedEpoch {
+		net.restore(s.snapshot)
+	}
+	if !keep {
+		return net, s.h, nil, nil
+	}
 	ck, err := s.checkpoint(t, net)
 	return net, s.h, ck, err
 }
@@ -140,6 +152,7 @@ type fitState struct {
 	h         *History
 	best      float64
 	sinceBest int
+	snapshot  []float32 // the best epoch's weights, for restore_best
 }
 
 func (s *fitState) restore(c *Checkpoint, t *trainer, net *Network) error {
@@ -182,7 +195,7 @@ func (s *fitState) checkpoint(t *trainer, net *Network) (*Checkpoint, error) {
 		OptStep: t.opt.t, OptM: append([]float32(nil), t.opt.m...), OptV: append([]float32(nil), t.opt.v...)}, nil
 }
 
-// run trains the epochs after those in the history, as Fit's loop does.
+// run trains the epochs after those in the history.
 func (s *fitState) run(t *trainer, net *Network, train, val Data, cfg TrainConfig, monitor string, maximize bool) error {
 	rng := rand.New(s.shuffle)
 	h := s.h
@@ -210,6 +223,9 @@ func (s *fitState) run(t *trainer, net *Network, train, val Data, cfg TrainConfi
 		}
 		if improved || h.BestEpoch == 0 {
 			s.best, h.BestEpoch, s.sinceBest = v, st.Epoch, 0
+			if cfg.EarlyStopping.RestoreBest {
+				s.snapshot = net.snapshot(s.snapshot)
+			}
 		} else {
 			s.sinceBest++
 		}

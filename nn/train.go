@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"strings"
 )
 
@@ -315,114 +314,8 @@ func monitorSpec(es EarlyStopping, hasVal bool) (string, bool, error) {
 // bit-identical final weights. Each call starts a fresh optimiser state (moments, step count),
 // so calling Fit again continues from the current weights, not from the optimiser's state.
 func Fit(net *Network, train, val Data, cfg TrainConfig) (*History, error) {
-	if cfg.Epochs <= 0 {
-		return nil, fmt.Errorf("epochs must be positive, got %d", cfg.Epochs)
-	}
-	if train.Rows == 0 {
-		return nil, fmt.Errorf("train data has no rows")
-	}
-	if err := checkData("train", train, net.spec.Inputs, net.outputs); err != nil {
-		return nil, err
-	}
-	if err := checkData("validation", val, net.spec.Inputs, net.outputs); err != nil {
-		return nil, err
-	}
-	if err := net.checkTokens("train", train); err != nil {
-		return nil, err
-	}
-	if err := net.checkTokens("validation", val); err != nil {
-		return nil, err
-	}
-	if err := cfg.Schedule.validate(); err != nil {
-		return nil, err
-	}
-	hasVal := val.Rows > 0
-	monitor, maximize, err := monitorSpec(cfg.EarlyStopping, hasVal)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.BatchSize > train.Rows {
-		cfg.BatchSize = train.Rows // a larger batch would only size buffers for rows that never come
-	}
-	t, err := newTrainer(net, cfg)
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range []struct {
-		what string
-		data Data
-	}{{"train", train}, {"validation", val}} {
-		if err := t.loss.checkTargets(d.what, d.data.Y, net.outputs); err != nil {
-			return nil, err
-		}
-	}
-	if (monitor == "accuracy" || monitor == "val_accuracy") && !t.loss.kind.classification() {
-		return nil, fmt.Errorf("early_stopping monitors %s but loss %s is not a classification loss", monitor, cfg.Loss)
-	}
-	baseLR := float64(t.lr)
-	shuffleRNG := rand.New(rand.NewPCG(cfg.Seed, shuffleStream))
-	net.dropSrc.Seed(cfg.Seed, dropStream)
-
-	order := make([]int, train.Rows)
-	for i := range order {
-		order[i] = i
-	}
-	h := &History{Monitor: monitor, Reason: ReasonCompleted}
-	best := math.Inf(1)
-	if maximize {
-		best = math.Inf(-1)
-	}
-	var snapshot []float32
-	sinceBest := 0
-	for e := 0; e < cfg.Epochs; e++ {
-		lr := cfg.Schedule.rate(baseLR, e, cfg.Epochs)
-		t.lr = float32(lr)
-		if cfg.Shuffle {
-			shuffleRNG.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		}
-		loss, acc := t.epoch(train, order)
-		st := EpochStats{Epoch: e + 1, Loss: loss, Accuracy: acc, ValLoss: math.NaN(), ValAccuracy: math.NaN(), LR: lr}
-		if hasVal {
-			st.ValLoss, st.ValAccuracy = t.evaluate(val)
-		}
-		h.Epochs = append(h.Epochs, st)
-		h.StoppedEpoch = st.Epoch
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			h.Reason = ReasonDiverged
-			break
-		}
-		v, _ := st.Metric(monitor)
-		improved := v < best-cfg.EarlyStopping.MinDelta
-		if maximize {
-			improved = v > best+cfg.EarlyStopping.MinDelta
-		}
-		if improved || h.BestEpoch == 0 {
-			best, h.BestEpoch, sinceBest = v, st.Epoch, 0
-			if cfg.EarlyStopping.RestoreBest {
-				snapshot = net.snapshot(snapshot)
-			}
-		} else {
-			sinceBest++
-		}
-		if cfg.OnEpoch != nil {
-			stop, err := cfg.OnEpoch(st)
-			if err != nil {
-				return h, err
-			}
-			if stop {
-				h.Reason = ReasonCallback
-				break
-			}
-		}
-		if cfg.EarlyStopping.Patience > 0 && sinceBest >= cfg.EarlyStopping.Patience {
-			h.Reason = ReasonEarlyStopping
-			break
-		}
-	}
-	if cfg.EarlyStopping.RestoreBest && snapshot != nil && h.BestEpoch != h.StoppedEpoch {
-		net.restore(snapshot)
-	}
-	return h, nil
+	_, h, _, err := fit(net, train, val, cfg, nil, false)
+	return h, err
 }
 
 // epoch runs one pass over d in the given sample order and returns the mean training loss and
