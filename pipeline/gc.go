@@ -15,7 +15,8 @@ type GCStats struct {
 }
 
 // GC removes from the cache in loomDir every action entry that no saved run (of any manifest in
-// the workspace) references, then every object no remaining entry references. It holds the
+// the workspace) references, then every object no remaining entry references, and the
+// training checkpoints and schema-check memos. It holds the
 // workspace lock meanwhile, so it never removes what a running `loom run` is writing.
 func GC(loomDir string) (GCStats, error) {
 	var st GCStats
@@ -73,6 +74,13 @@ func GC(loomDir string) (GCStats, error) {
 	})
 	if err != nil {
 		return st, err
+	}
+	// Shortcuts, not results: training checkpoints (a longer run can start from scratch) and
+	// the memo of manifests that passed the schema check.
+	for _, sub := range []string{"resume", "valid"} {
+		if err := os.RemoveAll(filepath.Join(loomDir, sub)); err != nil {
+			return st, err
+		}
 	}
 	// Leftovers of interrupted runs.
 	tmp, _ := os.ReadDir(filepath.Join(loomDir, "tmp"))
