@@ -135,4 +135,3 @@ func TestLearnOrder(t *testing.T) {
 		})
 	}
 }
-
