@@ -19,15 +19,16 @@ const (
 )
 
 // Network is a feed-forward network built from a Spec. Its trainable values live in one flat
-// buffer (dense weights first, then biases and batchnorm scales and shifts), so optimisers,
-// regularisation and clipping are single passes over contiguous memory.
+// buffer (weight matrices first — dense, conv2d, embedding, recurrent and attention — then
+// biases and normalisation scales and shifts), so optimisers, regularisation and clipping are
+// single passes over contiguous memory.
 type Network struct {
 	spec    Spec
 	outputs int
 	layers  []layer
 	params  []float32 // trainable values
 	grads   []float32 // ∂L/∂params of the last backward pass, same layout
-	nReg    int       // params[:nReg] are dense weights: the values L1, L2 and weight decay apply to
+	nReg    int       // params[:nReg] are the weight matrices: the values L1, L2 and weight decay apply to
 	state   []float32 // non-trainable values (batchnorm running statistics)
 	tensors []namedTensor
 	outAct  actKind   // final activation of the network, for fused losses

@@ -11,7 +11,8 @@ import (
 // The rules follow PyTorch: momentum v = μv + g, w −= lr·v; nesterov w −= lr·(g + μv); adam and
 // adamw with bias correction; rmsprop s = ρs + (1−ρ)g², w −= lr·g/(√s + ε). WeightDecay is
 // decoupled for adamw (w −= lr·λ·w before the step) and added to the gradient (g += λw) for the
-// others; like L1 and L2 it applies to dense weights only, never to biases or batchnorm.
+// others; like L1 and L2 it applies to weight matrices only (dense, conv2d, embedding,
+// recurrent, attention), never to biases or normalisation scales and shifts.
 type Optimizer struct {
 	Name        string  `json:"name"`
 	LR          float64 `json:"lr,omitempty"`

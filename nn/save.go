@@ -222,6 +222,18 @@ func (n *Network) String() string {
 			b.WriteString(" " + l.Activation)
 		case LayerDropout:
 			fmt.Fprintf(&b, " %g", l.Rate)
+		case LayerConv2D:
+			fmt.Fprintf(&b, " %d %dx%d stride %dx%d %s %s", l.Filters, l.Kernel[0], l.Kernel[1], l.Stride[0], l.Stride[1], l.Padding, l.Activation)
+		case LayerMaxPool2D, LayerAvgPool2D:
+			fmt.Fprintf(&b, " %dx%d", l.Size[0], l.Size[1])
+		case LayerReshape:
+			fmt.Fprintf(&b, " %v", l.Dims)
+		case LayerEmbedding:
+			fmt.Fprintf(&b, " %d %d", l.Vocab, l.Dim)
+		case LayerSimpleRNN, LayerLSTM, LayerGRU:
+			fmt.Fprintf(&b, " %d sequences=%v", l.Units, l.ReturnSequences)
+		case LayerAttention, LayerTransformer:
+			fmt.Fprintf(&b, " heads %d dim %d causal=%v", l.Heads, l.Dim, l.Causal)
 		}
 		b.WriteByte('\n')
 	}

@@ -365,3 +365,63 @@ func TestFitRejectsBadTokenIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestShapedTrainingIsDeterministic trains the all-layers network twice (dropout inside the
+// transformer included): the weights must agree bit for bit.
+func TestShapedTrainingIsDeterministic(t *testing.T) {
+	var bits [2][]uint32
+	for k := range bits {
+		net := allLayersNet(t)
+		x := randInputs(1, 24*16)
+		y := make([]float32, 24*2)
+		for r := 0; r < 24; r++ {
+			y[r*2+r%2] = 1
+		}
+		if _, err := Fit(net, Data{X: x, Y: y, Rows: 24}, Data{}, TrainConfig{Loss: LossCrossEntropy, Epochs: 2, BatchSize: 5, Shuffle: true, Seed: 4}); err != nil {
+			t.Fatal(err)
+		}
+		bits[k] = paramBits(net)
+	}
+	if !equalBits(bits[0], bits[1]) {
+		t.Error("two identical trainings gave different weights")
+	}
+}
+
+// TestRegularisedWeights: the weight matrices of every layer kind, and nothing else, lie in
+// params[:nReg], where L1, L2 and weight decay apply.
+func TestRegularisedWeights(t *testing.T) {
+	net := allLayersNet(t)
+	want := map[string]bool{}
+	for _, n := range []string{"layers.1.weight", "layers.4.weight_ih_l0", "layers.4.weight_hh_l0", "layers.5.weight_ih_l0",
+		"layers.5.weight_hh_l0", "layers.6.weight_ih_l0", "layers.6.weight_hh_l0", "layers.8.self_attn.in_proj_weight",
+		"layers.8.self_attn.out_proj.weight", "layers.8.linear1.weight", "layers.8.linear2.weight",
+		"layers.9.in_proj_weight", "layers.9.out_proj.weight", "layers.11.weight"} {
+		want[n] = true
+	}
+	regularised := 0
+	for _, ten := range net.tensors {
+		if !ten.trainable {
+			continue
+		}
+		off := offsetIn(net.params, ten.data)
+		in := off+len(ten.data) <= net.nReg
+		if in != want[ten.name] {
+			t.Errorf("%s: regularised %v, want %v", ten.name, in, want[ten.name])
+		}
+		if in {
+			regularised += len(ten.data)
+		}
+	}
+	if regularised != net.nReg {
+		t.Errorf("tensors cover %d of the %d regularised values", regularised, net.nReg)
+	}
+}
+
+func TestStringShowsShapedLayers(t *testing.T) {
+	s := allLayersNet(t).String()
+	for _, want := range []string{"1 conv2d 2 2x2 stride 1x1 same relu", "2 maxpool2d 2x2", "3 reshape [4 2]", "4 lstm 3 sequences=true", "8 transformer heads 2 dim 4 causal=false"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("String() lacks %q:\n%s", want, s)
+		}
+	}
+}

@@ -27,8 +27,9 @@ type EarlyStopping struct {
 
 // TrainConfig configures Fit. Zero values take defaults: BatchSize 32; Optimizer.Name "adam".
 //
-// L1 and L2 add L1·Σ|w| and L2·Σw² over dense weights to the objective (their gradients
-// L1·sign(w) and 2·L2·w join the weights' gradients); ClipGrad, if positive, rescales the whole
+// L1 and L2 add L1·Σ|w| and L2·Σw² over the weight matrices (dense, conv2d, embedding,
+// recurrent, attention) to the objective (their gradients L1·sign(w) and 2·L2·w join the
+// weights' gradients); ClipGrad, if positive, rescales the whole
 // gradient to that global L2 norm when it is longer. HuberDelta (default 1) is the Huber loss's
 // threshold. OnEpoch, if set, is called after every epoch; returning stop ends training
 // (Reason "callback") and an error aborts Fit with that error.
@@ -209,7 +210,7 @@ func (t *trainer) step(rows int) (float64, int) {
 	return loss, correct
 }
 
-// regularize adds the L1 and L2 penalties' gradients to the dense weights' gradients.
+// regularize adds the L1 and L2 penalties' gradients to the weight matrices' gradients.
 func (t *trainer) regularize() {
 	if t.l1 == 0 && t.l2 == 0 {
 		return
