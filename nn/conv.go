@@ -135,13 +135,16 @@ func (c *conv2d) im2col(x []float32, rows int) {
 					row := dst[ki*g.kw*g.c : (ki+1)*g.kw*g.c]
 					iy := oy*g.sh - g.padT + ki
 					if iy < 0 || iy >= g.h || lo >= hi {
-						clear(row)
+						zero(row)
 						continue
 					}
-					clear(row[:lo*g.c])
+					zero(row[:lo*g.c])
 					src := (iy*g.w + x0 + lo) * g.c
-					copy(row[lo*g.c:hi*g.c], img[src:src+(hi-lo)*g.c])
-					clear(row[hi*g.c:])
+					// A loop rather than copy: runs are a few values long, shorter than a call.
+					for j, v := range img[src : src+(hi-lo)*g.c] {
+						row[lo*g.c+j] = v
+					}
+					zero(row[hi*g.c:])
 				}
 			}
 		}
@@ -231,8 +234,11 @@ func (p *pool2d) reserve(rows int) {
 	}
 }
 
+// forward walks each window position by position with the channels innermost, so that every
+// read is a contiguous run of the channels-last input.
 func (p *pool2d) forward(x []float32, rows int, _ bool) []float32 {
 	g := p.g
+	c := g.c
 	out := p.out[:rows*p.outLen()]
 	scale := 1 / float32(g.kh*g.kw)
 	o := 0
@@ -240,26 +246,41 @@ func (p *pool2d) forward(x []float32, rows int, _ bool) []float32 {
 		base := r * p.inLen()
 		for oy := 0; oy < g.outH; oy++ {
 			for ox := 0; ox < g.outW; ox++ {
-				first := base + (oy*g.kh*g.w+ox*g.kw)*g.c
-				for ch := 0; ch < g.c; ch++ {
-					best, at, sum := x[first+ch], first+ch, float32(0)
+				first := base + (oy*g.kh*g.w+ox*g.kw)*c
+				dst := out[o : o+c]
+				copy(dst, x[first:first+c])
+				if p.max {
+					am := p.argmax[o : o+c]
+					for ch := range am {
+						am[ch] = int32(first - base + ch)
+					}
 					for ki := 0; ki < g.kh; ki++ {
 						for kj := 0; kj < g.kw; kj++ {
-							i := first + (ki*g.w+kj)*g.c + ch
-							v := x[i]
-							sum += v
-							if v > best {
-								best, at = v, i
+							at := first + (ki*g.w+kj)*c
+							for ch, v := range x[at : at+c] {
+								if v > dst[ch] {
+									dst[ch], am[ch] = v, int32(at-base+ch)
+								}
 							}
 						}
 					}
-					if p.max {
-						out[o], p.argmax[o] = best, int32(at-base)
-					} else {
-						out[o] = sum * scale
+				} else {
+					for ki := 0; ki < g.kh; ki++ {
+						for kj := 0; kj < g.kw; kj++ {
+							if ki == 0 && kj == 0 {
+								continue
+							}
+							at := first + (ki*g.w+kj)*c
+							for ch, v := range x[at : at+c] {
+								dst[ch] += v
+							}
+						}
 					}
-					o++
+					for ch := range dst {
+						dst[ch] *= scale
+					}
 				}
+				o += c
 			}
 		}
 	}
@@ -340,4 +361,11 @@ func (l *globalAvgPool) backward(dOut []float32, rows int, _, needDx bool) []flo
 		}
 	}
 	return dx
+}
+
+// zero clears a short slice in a loop, cheaper than clear's call for a few values.
+func zero(v []float32) {
+	for i := range v {
+		v[i] = 0
+	}
 }

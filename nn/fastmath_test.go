@@ -31,3 +31,20 @@ func TestFastMath(t *testing.T) {
 	}
 	t.Logf("exp relative %.2e, sigmoid %.2e, tanh %.2e", worstExp, worstSig, worstTanh)
 }
+
+// TestSliceFunctionsMatch: the slice forms give the same bits as the scalar ones.
+func TestSliceFunctionsMatch(t *testing.T) {
+	x := make([]float32, 0, 4001)
+	for i := -2000; i <= 2000; i++ {
+		x = append(x, float32(i)*0.045)
+	}
+	e, s, th := append([]float32(nil), x...), append([]float32(nil), x...), make([]float32, len(x))
+	expSlice(e)
+	sigmoidSlice(s)
+	tanhSlice(th, x)
+	for i, v := range x {
+		if e[i] != expf(v) || s[i] != sigmoidf(v) || th[i] != tanhf(v) {
+			t.Fatalf("x = %v: slice %v %v %v, scalar %v %v %v", v, e[i], s[i], th[i], expf(v), sigmoidf(v), tanhf(v))
+		}
+	}
+}

@@ -34,6 +34,8 @@ type Network struct {
 	outAct  actKind   // final activation of the network, for fused losses
 	dropSrc *rand.PCG // dropout masks; seeded by New from Spec.Seed and by Fit from TrainConfig.Seed
 	rows    int       // capacity of the layers' buffers, in samples
+	// firstParam is the index of the first layer with trainable values (len(layers) if none).
+	firstParam int
 }
 
 // namedTensor is one saved tensor: a view into params or state, or a batch counter.
@@ -77,6 +79,13 @@ func (n *Network) build() {
 	n.layers, n.tensors = nil, nil
 	n.buildLayers(&builder{n: n, oOff: count.nw}, shapes)
 	n.outputs = product(shapes[len(shapes)-1])
+	n.firstParam = len(n.layers)
+	for i, l := range n.Layers() {
+		if l.Params > 0 {
+			n.firstParam = i
+			break
+		}
+	}
 }
 
 // buildLayers creates every layer through b; shapes[i] is layer i's input shape.
@@ -222,9 +231,11 @@ func (n *Network) forward(x []float32, rows int, train bool) []float32 {
 // backward propagates ∂L/∂output (or, with fused, ∂L/∂pre-activation of the final activation)
 // through the network, leaving the parameter gradients in n.grads. dOut may be overwritten.
 func (n *Network) backward(dOut []float32, rows int, fused bool) {
+	// Layers before the first one with parameters need no gradient: a reshape → conv2d
+	// network skips the conv's col2im, an embedding's zero input gradient is never asked for.
 	d := dOut
-	for i := len(n.layers) - 1; i >= 0; i-- {
-		d = n.layers[i].backward(d, rows, fused && i == len(n.layers)-1, i > 0)
+	for i := len(n.layers) - 1; i >= n.firstParam; i-- {
+		d = n.layers[i].backward(d, rows, fused && i == len(n.layers)-1, i > n.firstParam)
 	}
 }
 

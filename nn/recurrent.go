@@ -205,33 +205,43 @@ func (r *recurrent) cellForward(i, t int) {
 	} else {
 		copy(hp, r.hs[(i-1)*H:i*H])
 	}
+	// The nonlinearities run over whole gate vectors (see expSlice); the cell updates after.
 	switch r.cell {
 	case cellRNN:
-		for j, v := range g {
-			a := tanhf(v)
-			g[j], h[j] = a, a
-		}
+		tanhSlice(g, g)
+		copy(h, g)
 	case cellLSTM:
 		c, tc := r.c[i*H:(i+1)*H], r.tc[i*H:(i+1)*H]
-		for j := 0; j < H; j++ {
-			ig, fg := sigmoidf(g[j]), sigmoidf(g[H+j])
-			gg, og := tanhf(g[2*H+j]), sigmoidf(g[3*H+j])
-			g[j], g[H+j], g[2*H+j], g[3*H+j] = ig, fg, gg, og
-			cv := ig * gg
-			if t > 0 {
-				cv += fg * r.c[(i-1)*H+j]
+		sigmoidSlice(g[:2*H])
+		tanhSlice(g[2*H:3*H], g[2*H:3*H])
+		sigmoidSlice(g[3*H:])
+		ig, fg, gg := g[:H], g[H:2*H], g[2*H:3*H]
+		if t > 0 {
+			cp := r.c[(i-1)*H : i*H]
+			for j := range c {
+				c[j] = fg[j]*cp[j] + ig[j]*gg[j]
 			}
-			c[j] = cv
-			tc[j] = tanhf(cv)
-			h[j] = og * tc[j]
+		} else {
+			for j := range c {
+				c[j] = ig[j] * gg[j]
+			}
+		}
+		tanhSlice(tc, c)
+		for j, o := range g[3*H:] {
+			h[j] = o * tc[j]
 		}
 	case cellGRU:
 		gh := r.gh[i*G : (i+1)*G]
+		for j := 0; j < 2*H; j++ {
+			g[j] += gh[j]
+		}
+		sigmoidSlice(g[:2*H])
 		for j := 0; j < H; j++ {
-			rg := sigmoidf(g[j] + gh[j])
-			zg := sigmoidf(g[H+j] + gh[H+j])
-			ng := tanhf(g[2*H+j] + rg*gh[2*H+j])
-			g[j], g[H+j], g[2*H+j] = rg, zg, ng
+			g[2*H+j] += g[j] * gh[2*H+j]
+		}
+		tanhSlice(g[2*H:], g[2*H:])
+		for j := 0; j < H; j++ {
+			zg, ng := g[H+j], g[2*H+j]
 			h[j] = (1-zg)*ng + zg*hp[j]
 		}
 	}
