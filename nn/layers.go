@@ -164,9 +164,12 @@ func (l *dropout) backward(dOut []float32, rows int, _, _ bool) []float32 {
 }
 
 // batchNorm normalises each feature: y = γ·(x − μ)/√(σ² + ε) + β, with the batch's μ and σ²
-// in training and running averages of them at inference.
+// in training and running averages of them at inference. On images and sequences the features
+// are the channels of the last axis, with statistics over the batch and every position, as
+// PyTorch's BatchNorm2d and BatchNorm1d do.
 type batchNorm struct {
 	dim              int
+	per              int // vectors per sample: positions of an image or sequence, else 1
 	momentum, eps    float32
 	gamma, beta      []float32 // views into Network.params
 	gGamma, gBeta    []float32 // views into Network.grads
@@ -179,7 +182,7 @@ type batchNorm struct {
 }
 
 func (l *batchNorm) reserve(rows int) {
-	n := rows * l.dim
+	n := rows * l.per * l.dim
 	l.xhat, l.out, l.dx = grow(l.xhat, n), grow(l.out, n), grow(l.dx, n)
 	if l.mean == nil {
 		l.mean, l.invStd = make([]float32, l.dim), make([]float32, l.dim)
@@ -191,6 +194,7 @@ func (l *batchNorm) reserve(rows int) {
 // (a ragged last mini-batch), which has no variance: it uses the running statistics and leaves
 // them alone, where PyTorch would refuse the batch.
 func (l *batchNorm) forward(x []float32, rows int, train bool) []float32 {
+	rows *= l.per // each position of each sample is one observation of the channels
 	l.batchStats = train && rows > 1
 	n, dim := rows*l.dim, l.dim
 	xhat, out := l.xhat[:n], l.out[:n]
@@ -248,6 +252,7 @@ func (l *batchNorm) updateStats(x []float32, rows int) {
 }
 
 func (l *batchNorm) backward(dOut []float32, rows int, _, needDx bool) []float32 {
+	rows *= l.per
 	n, dim := rows*l.dim, l.dim
 	dy, xhat := dOut[:n], l.xhat[:n]
 	sumDy, sumDyXhat := l.sumDy, l.sumDyXhat

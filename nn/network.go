@@ -106,7 +106,9 @@ func (n *Network) buildLayers(b *builder, shapes [][]int) {
 			n.layers = append(n.layers, newDropout(width, l.Rate, n.dropSrc))
 			n.outAct = actLinear
 		case LayerBatchNorm:
-			bn := &batchNorm{dim: width, momentum: float32(l.Momentum), eps: float32(l.Eps)}
+			c := in[len(in)-1] // per channel on images and sequences
+			bn := &batchNorm{dim: c, per: width / c, momentum: float32(l.Momentum), eps: float32(l.Eps)}
+			width = c
 			bn.gamma, bn.gGamma = b.other("weight", []int{width})
 			bn.beta, bn.gBeta = b.other("bias", []int{width})
 			bn.runMean = b.state("running_mean", []int{width})

@@ -185,3 +185,37 @@ func TestShapedStepsDoNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestGradBatchNormPerChannel: batchnorm after a convolution normalises each channel over the
+// batch and every pixel (PyTorch's BatchNorm2d), with [channels] parameters.
+func TestGradBatchNormPerChannel(t *testing.T) {
+	net := mustNew(t, Spec{Inputs: 36, Seed: 6, Layers: []LayerSpec{
+		{Type: LayerReshape, Dims: []int{6, 6, 1}},
+		{Type: LayerConv2D, Filters: 3, Kernel: []int{3}, Activation: "tanh"},
+		{Type: LayerBatchNorm},
+		{Type: LayerGlobalAvgPool},
+		{Type: LayerDense, Units: 2},
+	}})
+	if l := net.Layers()[2]; l.Params != 6 {
+		t.Errorf("batchnorm over 3 channels has %d parameters, want 6", l.Params)
+	}
+	bn := net.layers[2].(*batchNorm)
+	rng := rand.New(rand.NewPCG(6, 6))
+	for j := range bn.gamma {
+		bn.gamma[j], bn.beta[j] = float32(0.5+rng.Float64()), float32(rng.Float64()-0.5)
+	}
+	gradCheck32h(t, net, LossMSE, randInputs(6, 4*36), 4, 2e-3, 2e-3)
+	// In training, each channel's output over the batch and all pixels has mean β.
+	net.forward(randInputs(7, 4*36), 4, true)
+	z := bn.out[:4*16*3]
+	for ch := 0; ch < 3; ch++ {
+		var mean float64
+		for p := ch; p < len(z); p += 3 {
+			mean += float64(z[p])
+		}
+		mean /= float64(len(z) / 3)
+		if d := mean - float64(bn.beta[ch]); d > 1e-5 || d < -1e-5 {
+			t.Errorf("channel %d: mean %v, want β = %v", ch, mean, bn.beta[ch])
+		}
+	}
+}

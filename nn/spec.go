@@ -53,7 +53,9 @@ const (
 // "activation" layer applies Activation alone; "dropout" zeroes a fraction Rate of its inputs
 // during training (inverted dropout: the survivors are scaled by 1/(1−Rate), so inference is the
 // identity); "batchnorm" normalises each feature by the batch statistics in training and by
-// running statistics, updated with Momentum, at inference, and adds Eps to the variance.
+// running statistics, updated with Momentum, at inference, and adds Eps to the variance; on
+// images and sequences its features are the channels of the last axis, with statistics over
+// every position too (PyTorch's BatchNorm2d and BatchNorm1d).
 //
 // Shapes are per sample and channels-last: an image is [height, width, channels], a sequence
 // [time, features], stored row-major, so a batch stays a rows×(product of the shape) matrix.
