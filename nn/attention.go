@@ -171,14 +171,23 @@ func (a *attention) init(rng *rand.Rand, _ string) {
 func (a *attention) reserve(rows int) {
 	m := rows * a.t
 	a.qkv, a.dqkv = grow(a.qkv, m*3*a.e), grow(a.dqkv, m*3*a.e)
-	a.p, a.dp = grow(a.p, rows*a.heads*a.t*a.t), grow(a.dp, a.t*a.t)
+	a.dp = grow(a.dp, a.t*a.t) // a.p is sized by forward: training keeps every head's weights
 	a.ctx, a.dctx = grow(a.ctx, m*a.e), grow(a.dctx, m*a.e)
 	a.out, a.dx = grow(a.out, m*a.d), grow(a.dx, m*a.d)
 }
 
-func (a *attention) forward(x []float32, rows int, _ bool) []float32 {
+// forward keeps each sample's and head's attention weights for backward in training; at
+// inference one T×T buffer serves them all, so Predict's large chunks cost no heads×T² each.
+func (a *attention) forward(x []float32, rows int, train bool) []float32 {
 	a.x = x
 	T, E, m := a.t, a.e, rows*a.t
+	keep := 0 // stride between the (sample, head) weight matrices
+	if train {
+		keep = T * T
+		a.p = grow(a.p, rows*a.heads*T*T)
+	} else {
+		a.p = grow(a.p, T*T)
+	}
 	qkv := a.qkv[:m*3*E]
 	for i := 0; i < m; i++ {
 		copy(qkv[i*3*E:(i+1)*3*E], a.inB)
@@ -187,7 +196,7 @@ func (a *attention) forward(x []float32, rows int, _ bool) []float32 {
 	for b := 0; b < rows; b++ {
 		base := b * T * 3 * E
 		for h := 0; h < a.heads; h++ {
-			p := a.p[(b*a.heads+h)*T*T : (b*a.heads+h+1)*T*T]
+			p := a.p[(b*a.heads+h)*keep : (b*a.heads+h)*keep+T*T]
 			q, k, v := qkv[base+h*a.dk:], qkv[base+E+h*a.dk:], qkv[base+2*E+h*a.dk:]
 			matmulStrided(false, true, T, T, a.dk, a.scale, q, 3*E, k, 3*E, 0, p, T)
 			for i := 0; i < T; i++ {
