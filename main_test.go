@@ -98,6 +98,8 @@ func TestExamplesReachTheirAccuracy(t *testing.T) {
 		{"digits", 0.96},
 		{"moons", 0.90},
 		{"text", 0.90},
+		{"digits-cnn", 0.97},
+		{"sequence", 0.95},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := copyExample(t, tc.name)
@@ -109,6 +111,16 @@ func TestExamplesReachTheirAccuracy(t *testing.T) {
 			t.Logf("%s: test accuracy %.4f", tc.name, acc)
 			if acc < tc.min {
 				t.Errorf("test accuracy %.4f, want >= %.2f", acc, tc.min)
+			}
+			switch tc.name {
+			case "sequence": // order is learned: the LSTM beats a bag-of-symbols MLP by 10 points
+				if bag := s.Metrics["bag_evaluate"]["accuracy"]; acc < bag+0.10 {
+					t.Errorf("lstm %.4f vs bag of symbols %.4f: want a 10-point lead", acc, bag)
+				}
+			case "text":
+				if tr := s.Metrics["evaluate_transformer"]["accuracy"]; tr < 0.90 {
+					t.Errorf("transformer model: test accuracy %.4f, want >= 0.90", tr)
+				}
 			}
 			_, again, _ := runJSON(t, "-f", path)
 			for _, st := range again.Stages {
