@@ -140,16 +140,20 @@ func activationGrad(k actKind, alpha float32, z, a, d []float32, rows, cols int)
 			d[i] *= float32(cdf + x*pdf)
 		}
 	case actSoftmax:
-		// ∂L/∂z_i = a_i (d_i − Σ_j d_j a_j): the Jacobian-vector product without the Jacobian.
 		for r := 0; r < rows; r++ {
-			ar, dr := a[r*cols:(r+1)*cols], d[r*cols:(r+1)*cols]
-			var s float32
-			for j, v := range ar {
-				s += v * dr[j]
-			}
-			for j, v := range ar {
-				dr[j] = v * (dr[j] - s)
-			}
+			softmaxGradRow(a[r*cols:(r+1)*cols], d[r*cols:(r+1)*cols])
 		}
+	}
+}
+
+// softmaxGradRow turns ∂L/∂a into ∂L/∂z in d for one softmax row a:
+// ∂L/∂z_i = a_i (d_i − Σ_j d_j a_j), the Jacobian-vector product without the Jacobian.
+func softmaxGradRow(a, d []float32) {
+	var s float32
+	for j, v := range a {
+		s += v * d[j]
+	}
+	for j, v := range a {
+		d[j] = v * (d[j] - s)
 	}
 }

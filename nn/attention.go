@@ -240,14 +240,7 @@ func (a *attention) backward(dOut []float32, rows int, _, needDx bool) []float32
 			matmulStrided(true, false, T, a.dk, T, 1, p, T, dc, E, 0, dqkv[o+2*E:], 3*E)
 			// dS = P⊙(dP − rowsum(dP⊙P)), scaled as the scores were; masked weights are 0.
 			for i := 0; i < T; i++ {
-				pr, dr := p[i*T:(i+1)*T], dp[i*T:(i+1)*T]
-				var s float32
-				for j, v := range pr {
-					s += v * dr[j]
-				}
-				for j, v := range pr {
-					dr[j] = v * (dr[j] - s)
-				}
+				softmaxGradRow(p[i*T:(i+1)*T], dp[i*T:(i+1)*T])
 			}
 			// dQ = dS·K·scale; dK = dSᵀ·Q·scale.
 			matmulStrided(false, false, T, a.dk, T, a.scale, dp, T, qkv[o+E:], 3*E, 0, dqkv[o:], 3*E)
