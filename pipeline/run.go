@@ -178,6 +178,9 @@ func (w *Workspace) Run(ctx context.Context, opt Options) (*Report, error) {
 		return nil, err
 	}
 	defer unlock()
+	if opt.Log != nil {
+		opt.Log = &lockedWriter{w: opt.Log} // stages running side by side log to it
+	}
 	ex := &executor{ws: w, m: w.M, jobs: w.jobs, opt: opt, materialize: true}
 	rep := ex.run(ctx, names)
 	if err := w.files.save(); err != nil {
@@ -626,6 +629,18 @@ func (w *Workspace) linkOut(stage string, e *Entry) error {
 		return err
 	}
 	return os.Rename(tmp, dir)
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
 
 // prefixWriter prefixes every line written to it; partial lines wait for their end.
