@@ -149,16 +149,15 @@ type History struct {
 
 // trainer holds everything a training step needs, preallocated.
 type trainer struct {
-	net      *Network
-	loss     lossFunc
-	opt      *optimizer
-	l1, l2   float32
-	clip     float64
-	lr       float32
-	xb, yb   []float32 // the gathered mini-batch
-	grad     []float32 // ∂loss/∂output
-	batch    int
-	shuffled []int
+	net    *Network
+	loss   lossFunc
+	opt    *optimizer
+	l1, l2 float32
+	clip   float64
+	lr     float32
+	xb, yb []float32 // the gathered mini-batch
+	grad   []float32 // ∂loss/∂output
+	batch  int
 }
 
 // newTrainer validates cfg against net and allocates the step's buffers.

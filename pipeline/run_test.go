@@ -64,9 +64,7 @@ func (k *fakeKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.J
 	if v, ok := st.Settings["run"].(string); ok {
 		j.mode = v
 	}
-	for _, d := range asStrings(st.Settings["deps"]) {
-		j.deps = append(j.deps, d)
-	}
+	j.deps = asStrings(st.Settings["deps"])
 	j.outs = asStrings(st.Settings["outs"])
 	if v, ok := st.Settings["env"].(map[string]any); ok {
 		j.out = fmt.Sprint(v["OUT"])

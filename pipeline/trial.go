@@ -11,8 +11,7 @@ import (
 
 // trialRunner runs trials of a tune stage through the workspace's cache.
 type trialRunner struct {
-	ws  *Workspace
-	log io.Writer
+	ws *Workspace
 
 	mu      sync.Mutex
 	actions []ActionID // every entry a trial used, for the run record
@@ -22,7 +21,7 @@ func (ex *executor) trialRunner() TrialRunner {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	if ex.trials == nil {
-		ex.trials = &trialRunner{ws: ex.ws, log: ex.opt.Log}
+		ex.trials = &trialRunner{ws: ex.ws}
 	}
 	return ex.trials
 }
