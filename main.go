@@ -86,6 +86,11 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
+// helpError is a request for a command's help (-h), carrying the text to print.
+type helpError struct{ text string }
+
+func (e *helpError) Error() string { return e.text }
+
 // exitError carries an exit code chosen by a command.
 type exitError struct{ code int }
 
@@ -128,6 +133,7 @@ func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	err := cmd(ctx, args[1:], stdout, stderr)
 	var (
+		he  *helpError
 		ue  *usageError
 		ee  *exitError
 		me  *manifest.Error
@@ -138,7 +144,8 @@ func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.Is(err, flag.ErrHelp):
+	case errors.As(err, &he):
+		fmt.Fprint(stdout, he.text)
 		return exitOK
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "loom %s: %v\n", name, err)
@@ -164,7 +171,11 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+				var b strings.Builder
+				fmt.Fprintf(&b, "usage: loom %s [flags]\n\nflags:\n", fs.Name())
+				fs.SetOutput(&b)
+				fs.PrintDefaults()
+				return nil, &helpError{b.String()}
 			}
 			return nil, usagef("%v", err)
 		}

@@ -371,3 +371,10 @@ func TestDagAndDryRun(t *testing.T) {
 		t.Error("a dry run recorded a run")
 	}
 }
+
+func TestHelpFlag(t *testing.T) {
+	code, out, _ := loom(t, "run", "-h")
+	if code != exitOK || !strings.Contains(out, "usage: loom run") || !strings.Contains(out, "-verify") {
+		t.Errorf("loom run -h: exit %d\n%s", code, out)
+	}
+}
