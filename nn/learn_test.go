@@ -21,9 +21,13 @@ type dataset struct {
 
 // loadCSV reads testdata/name: numeric feature columns, then a label column (numeric or a
 // class name).
+// exampleOf names the example whose data folder holds each data set: the tests read the
+// examples' copies rather than keep their own.
+var exampleOf = map[string]string{"iris.csv": "iris", "breast_cancer.csv": "breast-cancer", "digits.csv": "digits"}
+
 func loadCSV(t testing.TB, name string) dataset {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
+	f, err := os.Open(filepath.Join("..", "examples", exampleOf[name], "data", name))
 	if err != nil {
 		t.Fatal(err)
 	}

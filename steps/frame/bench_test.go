@@ -10,7 +10,7 @@ import (
 // BenchmarkReadCSVDigits reads digits.csv (1797 rows x 65 columns); see
 // the ns/row metric.
 func BenchmarkReadCSVDigits(b *testing.B) {
-	data, err := os.ReadFile("testdata/digits.csv")
+	data, err := os.ReadFile("../../examples/digits/data/digits.csv")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func BenchmarkMatrix100k(b *testing.B) {
 // BenchmarkStdCSVDigits is the floor ReadCSV is measured against: only
 // encoding/csv splitting digits.csv into fields.
 func BenchmarkStdCSVDigits(b *testing.B) {
-	data, err := os.ReadFile("testdata/digits.csv")
+	data, err := os.ReadFile("../../examples/digits/data/digits.csv")
 	if err != nil {
 		b.Fatal(err)
 	}

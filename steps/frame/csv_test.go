@@ -21,7 +21,7 @@ func writeFile(t *testing.T, name, content string) string {
 }
 
 func TestReadCSVIris(t *testing.T) {
-	f, err := ReadCSV("testdata/iris.csv", CSVOptions{Target: "species"})
+	f, err := ReadCSV("../../examples/iris/data/iris.csv", CSVOptions{Target: "species"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestReadCSVIris(t *testing.T) {
 }
 
 func TestReadCSVNumericTargets(t *testing.T) {
-	f, err := ReadCSV("testdata/digits.csv", CSVOptions{Target: "digit"})
+	f, err := ReadCSV("../../examples/digits/data/digits.csv", CSVOptions{Target: "digit"})
 	if err != nil {
 		t.Fatal(err)
 	}
