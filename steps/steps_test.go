@@ -75,6 +75,7 @@ stages:
     needs: [load]
     with:
       steps:
+        - drop_missing: [age]
         - impute: {strategy: median}
         - drop_missing: true
         - filter: 'age > 0 && row["a b"] < 100'
