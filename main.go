@@ -27,6 +27,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"os/signal"
@@ -375,7 +376,7 @@ func printMetrics(w io.Writer, markdown bool, sum *pipeline.Summary) error {
 	var rows [][]string
 	for _, st := range sum.Stages {
 		ms := sum.Metrics[st.Name]
-		for _, k := range sortedKeys(ms) {
+		for _, k := range slices.Sorted(maps.Keys(ms)) {
 			rows = append(rows, []string{st.Name, k, formatMetric(ms[k])})
 		}
 	}
@@ -543,7 +544,7 @@ func printDiff(w io.Writer, asJSON, md bool, old, cur *pipeline.Summary) error {
 	for s := range cur.Metrics {
 		stages[s] = true
 	}
-	for _, s := range sortedKeys(stages) {
+	for _, s := range slices.Sorted(maps.Keys(stages)) {
 		names := map[string]bool{}
 		for k := range old.Metrics[s] {
 			names[k] = true
@@ -551,7 +552,7 @@ func printDiff(w io.Writer, asJSON, md bool, old, cur *pipeline.Summary) error {
 		for k := range cur.Metrics[s] {
 			names[k] = true
 		}
-		for _, k := range sortedKeys(names) {
+		for _, k := range slices.Sorted(maps.Keys(names)) {
 			d := metricDiff{Stage: s, Metric: k}
 			if v, ok := old.Metrics[s][k]; ok {
 				d.Old = &v
@@ -617,13 +618,4 @@ func cmdSchema(_ context.Context, args []string, stdout, _ io.Writer) error {
 	}
 	_, err := stdout.Write(schemas.JSON)
 	return err
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

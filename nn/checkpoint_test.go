@@ -21,13 +21,7 @@ func fitBytes(t *testing.T, net *Network, h *History) ([]byte, []byte) {
 }
 
 func TestCheckpointResumeIsBitIdentical(t *testing.T) {
-	spec := Spec{Inputs: 6, Seed: 9, Layers: []LayerSpec{
-		{Type: "dense", Units: 16, Activation: "relu"},
-		{Type: "batchnorm"},
-		{Type: "dropout", Rate: 0.3},
-		{Type: "dense", Units: 3, Activation: "softmax"},
-	}}
-	train, val := noisyData(1, 90, 6, 3), noisyData(2, 30, 6, 3)
+	spec, train, val := randomnessCase()
 	for _, opt := range []string{"adam", "adamw", "momentum", "rmsprop", "sgd"} {
 		cfg := TrainConfig{Loss: LossCrossEntropy, Optimizer: Optimizer{Name: opt, WeightDecay: 0.01},
 			BatchSize: 16, Shuffle: true, L2: 1e-4, ClipGrad: 1, Seed: 11,

@@ -28,14 +28,20 @@ func paramBits(n *Network) []uint32 {
 	return b
 }
 
-func TestFitDeterministic(t *testing.T) {
+// randomnessCase is a small 3-class problem through every source of randomness in training
+// (initial weights, shuffling, dropout) and through batch statistics.
+func randomnessCase() (Spec, Data, Data) {
 	spec := Spec{Inputs: 6, Seed: 9, Layers: []LayerSpec{
 		{Type: "dense", Units: 16, Activation: "relu"},
 		{Type: "batchnorm"},
 		{Type: "dropout", Rate: 0.3},
 		{Type: "dense", Units: 3, Activation: "softmax"},
 	}}
-	train, val := noisyData(1, 90, 6, 3), noisyData(2, 30, 6, 3)
+	return spec, noisyData(1, 90, 6, 3), noisyData(2, 30, 6, 3)
+}
+
+func TestFitDeterministic(t *testing.T) {
+	spec, train, val := randomnessCase()
 	cfg := TrainConfig{Loss: LossCrossEntropy, Optimizer: Optimizer{Name: "adamw", WeightDecay: 0.01},
 		Epochs: 5, BatchSize: 16, Shuffle: true, L1: 1e-4, ClipGrad: 1, Seed: 11,
 		Schedule: Schedule{Kind: "cosine"}}

@@ -5,8 +5,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/loom-ml/loom/pipeline/manifest"
@@ -126,7 +127,7 @@ func explain(old, cur *Recipe) []string {
 	if old.Kind != cur.Kind || old.Version != cur.Version {
 		why = append(why, fmt.Sprintf("implementation of %s changed (%s -> %s)", cur.Kind, old.Version, cur.Version))
 	}
-	for _, p := range sortedKeys(union(old.Params, cur.Params)) {
+	for _, p := range slices.Sorted(maps.Keys(union(old.Params, cur.Params))) {
 		if a, b := jsonString(old.Params[p]), jsonString(cur.Params[p]); a != b {
 			why = append(why, fmt.Sprintf("param %s changed (%s -> %s)", p, a, b))
 		}
@@ -136,7 +137,7 @@ func explain(old, cur *Recipe) []string {
 			why = append(why, "setting "+d)
 		}
 	}
-	for _, d := range sortedKeys(union(old.Deps, cur.Deps)) {
+	for _, d := range slices.Sorted(maps.Keys(union(old.Deps, cur.Deps))) {
 		switch a, b := old.Deps[d], cur.Deps[d]; {
 		case a == "":
 			why = append(why, "new input "+d)
@@ -146,12 +147,12 @@ func explain(old, cur *Recipe) []string {
 			why = append(why, "input "+d+" changed")
 		}
 	}
-	for _, s := range sortedKeys(union(old.Covers, cur.Covers)) {
+	for _, s := range slices.Sorted(maps.Keys(union(old.Covers, cur.Covers))) {
 		if jsonString(old.Covers[s]) != jsonString(cur.Covers[s]) {
 			why = append(why, "swept stage "+s+" changed")
 		}
 	}
-	for _, s := range sortedKeys(union(old.Upstream, cur.Upstream)) {
+	for _, s := range slices.Sorted(maps.Keys(union(old.Upstream, cur.Upstream))) {
 		if old.Upstream[s] != cur.Upstream[s] {
 			why = append(why, "upstream "+s+" changed")
 		}
@@ -165,7 +166,7 @@ func diffValues(prefix string, a, b any) []string {
 	bm, bok := b.(map[string]any)
 	if aok && bok {
 		var out []string
-		for _, k := range sortedKeys(union(am, bm)) {
+		for _, k := range slices.Sorted(maps.Keys(union(am, bm))) {
 			out = append(out, diffValues(prefix+"."+k, am[k], bm[k])...)
 		}
 		return out
@@ -196,13 +197,4 @@ func union[V any](a, b map[string]V) map[string]bool {
 		u[k] = true
 	}
 	return u
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
-	"github.com/loom-ml/loom/internal/suggest"
 	"math/big"
 	"sort"
 	"strconv"
@@ -16,6 +15,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
+
+	"github.com/loom-ml/loom/internal/suggest"
 )
 
 // JSON is the manifest's JSON Schema (draft 2020-12), as `loom schema` prints it.

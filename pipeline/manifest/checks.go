@@ -2,6 +2,8 @@ package manifest
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/loom-ml/loom/internal/suggest"
 )
@@ -41,7 +43,7 @@ func (m *Manifest) checkRefs(sink *errorSink) {
 // checkTuneParams checks that the params a tune stage searches over exist.
 func (m *Manifest) checkTuneParams(st *Stage, sink *errorSink) {
 	space, _ := st.Settings["space"].(map[string]any)
-	for _, path := range keysOf(space) {
+	for _, path := range slices.Sorted(maps.Keys(space)) {
 		if err := m.checkParamPath(path); err != nil {
 			sink.addErr(&Error{Pos: st.keyPos([]string{"space"}, path), Msg: fmt.Sprintf("stage %s: space: %v", st.Name, err)})
 		}

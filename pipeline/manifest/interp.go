@@ -3,10 +3,10 @@ package manifest
 import (
 	"errors"
 	"fmt"
-	"github.com/loom-ml/loom/internal/suggest"
+	"maps"
 	"math"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +21,8 @@ import (
 	"github.com/expr-lang/expr/optimizer"
 	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
+
+	"github.com/loom-ml/loom/internal/suggest"
 )
 
 // piece is a part of a scalar: literal text, or one ${...} expression starting at byte off.
@@ -263,11 +265,12 @@ func checkChain(params map[string]any, steps []step) error {
 		switch c := cur.(type) {
 		case map[string]any:
 			if s.isIndex {
-				return fmt.Errorf("%s is a mapping, not a list (it has: %s)", here, quoteList(keysOf(c)))
+				return fmt.Errorf("%s is a mapping, not a list (it has: %s)", here, quoteList(slices.Sorted(maps.Keys(c))))
 			}
 			v, ok := c[s.key]
 			if !ok {
-				return fmt.Errorf("unknown param %s%s; %s has: %s", formatPath(steps[:i+1]), suggest.DidYouMean(s.key, keysOf(c)), here, quoteList(keysOf(c)))
+				keys := slices.Sorted(maps.Keys(c))
+				return fmt.Errorf("unknown param %s%s; %s has: %s", formatPath(steps[:i+1]), suggest.DidYouMean(s.key, keys), here, quoteList(keys))
 			}
 			cur = v
 		case []any:
@@ -463,7 +466,7 @@ func valueNode(v any, line, col int) *yaml.Node {
 		n.Tag, n.Value = "!!str", x
 	case map[string]any:
 		n.Kind, n.Tag = yaml.MappingNode, "!!map"
-		for _, k := range keysOf(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k, Line: line, Column: col}, valueNode(x[k], line, col))
 		}
 	case []any:
@@ -559,14 +562,4 @@ func flowText(n *yaml.Node) string {
 		return strconv.FormatFloat(f, 'g', -1, 64)
 	}
 	return n.Value
-}
-
-// sortedKeys returns the keys of a set, sorted.
-func sortedKeys(set map[string]bool) []string {
-	out := make([]string, 0, len(set))
-	for k := range set {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

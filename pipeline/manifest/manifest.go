@@ -19,13 +19,15 @@ package manifest
 
 import (
 	"fmt"
-	"github.com/loom-ml/loom/internal/suggest"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/loom-ml/loom/internal/suggest"
 	"github.com/loom-ml/loom/schemas"
 	"gopkg.in/yaml.v3"
 )
@@ -311,7 +313,7 @@ func (st *Stage) readNeeds(v *yaml.Node, sink *errorSink) {
 // checkNeeds reports needs naming missing stages or the stage itself, and drops those edges so
 // that the DAG can still be ordered and other problems found.
 func (m *Manifest) checkNeeds(sink *errorSink) {
-	names := keysOf(m.Stages)
+	names := slices.Sorted(maps.Keys(m.Stages))
 	for _, name := range m.fileOrder() {
 		st := m.Stages[name]
 		keep, keepPos := st.Needs[:0:0], st.needsPos[:0:0]
@@ -357,7 +359,7 @@ func (st *Stage) resolve(src *source, params, env map[string]any, sink *errorSin
 	st.With = r.resolve(raw)
 	st.Settings = plain(st.With).(map[string]any)
 	if len(r.read) > 0 {
-		st.Params = sortedKeys(r.read)
+		st.Params = slices.Sorted(maps.Keys(r.read))
 	}
 }
 
@@ -406,7 +408,7 @@ func (s *Stage) Errorf(path []string, format string, args ...any) *Error {
 func (m *Manifest) WithParams(overrides map[string]any) (*Manifest, error) {
 	params := cloneValue(m.Params).(map[string]any)
 	var errs ErrorList
-	for _, path := range keysOf(overrides) {
+	for _, path := range slices.Sorted(maps.Keys(overrides)) {
 		steps, err := parsePath(path)
 		if err == nil {
 			err = setParam(params, steps, overrides[path])

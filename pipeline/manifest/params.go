@@ -2,13 +2,16 @@ package manifest
 
 import (
 	"fmt"
-	"github.com/loom-ml/loom/internal/suggest"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/loom-ml/loom/internal/suggest"
 )
 
 // step is one segment of a param path: a map key, or a list index when isIndex.
@@ -159,7 +162,7 @@ func childNames(params map[string]any, steps []step) []string {
 	}
 	switch c := v.(type) {
 	case map[string]any:
-		return keysOf(c)
+		return slices.Sorted(maps.Keys(c))
 	case []any:
 		if len(c) == 0 {
 			return []string{"an empty list"}
