@@ -11,11 +11,11 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	"github.com/loom-ml/loom/internal/jsonschema"
+	"github.com/loom-ml/loom/internal/jsonschema/kind"
 	"github.com/loom-ml/loom/internal/suggest"
 )
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/loom-ml/loom/internal/jsonschema"
 )
 
 func TestSchemaCompiles(t *testing.T) {
