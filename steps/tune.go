@@ -38,7 +38,7 @@ const (
 type tuneKind struct{}
 
 // Version changes whenever the search's decisions can change (package search included).
-func (tuneKind) Version() string { return "1" }
+func (tuneKind) Version() string { return "2" }
 
 type tuneSettings struct {
 	Target    string `yaml:"target"`
@@ -330,17 +330,23 @@ type unit struct {
 	err    error
 }
 
-// trialState is a trial as the sweep knows it: its latest finished unit.
+// trialState is a trial as the sweep knows it: its latest finished unit and its best one.
 type trialState struct {
-	point   []float64
-	params  map[string]any
+	point  []float64
+	params map[string]any
+	result        // the latest unit's
+	best   result // the best unit's: what the trial is ranked by and reported with
+	epochs int
+	rung   int
+	status string
+	err    string
+}
+
+// A result is what one unit of a trial measured.
+type result struct {
 	metrics map[string]float64
-	loss    float64
-	budget  int
-	epochs  int
-	rung    int
-	status  string
-	err     string
+	loss    float64 // the objective, negated when maximised; +Inf when the unit failed
+	budget  int     // the ASHA budget it ran with
 }
 
 // run runs units until the sampler and scheduler have nothing left to do.
@@ -407,7 +413,7 @@ func (sw *sweep) decide() (*unit, bool) {
 	} else {
 		p = sw.sampler.Next(sw.history[:len(sw.history):len(sw.history)])
 	}
-	sw.trials = append(sw.trials, &trialState{point: p, params: sw.job.space.Params(p), loss: math.Inf(1), status: "pending"})
+	sw.trials = append(sw.trials, &trialState{point: p, params: sw.job.space.Params(p), result: result{loss: math.Inf(1)}, best: result{loss: math.Inf(1)}, status: "pending"})
 	u := &unit{trial: n, done: make(chan struct{})}
 	if sw.asha != nil {
 		u.budget = sw.asha.Rungs[0]
@@ -482,6 +488,10 @@ func (sw *sweep) record(u *unit) error {
 	if math.IsNaN(tr.loss) {
 		tr.loss = math.Inf(1)
 	}
+	// Ties go to the later rung: the same objective from a model trained longer.
+	if tr.best.metrics == nil || tr.status == "ok" && tr.loss <= tr.best.loss {
+		tr.best = tr.result
+	}
 	sw.logUnit(u, tr)
 	if sw.asha != nil {
 		sw.asha.Report(u.trial, u.rung, tr.loss)
@@ -542,21 +552,22 @@ func (sw *sweep) finalStatus(tr *trialState) string {
 	return "stopped"
 }
 
-// ranked returns the trial numbers best first, by each trial's last result as Ray Tune
-// ranks them: a trial ASHA stopped early is a finished model of its budget too, and
-// best.yaml carries that budget, so it is reproducible as it stands. Ties go to the trial
-// that trained longer, then to the earlier one.
+// ranked returns the trial numbers best first, by each trial's best result over the rungs
+// it ran (Ray Tune's scope="all"). Each rung of a trial is a finished model of its budget,
+// the same bytes a run with that many epochs gives, and best.yaml carries that budget, so
+// the best rung is reproducible as it stands; a trial that got worse after a promotion keeps
+// its better, shorter model. Ties go to the larger budget, then to the earlier trial.
 func (sw *sweep) ranked() []int {
 	order := make([]int, len(sw.trials))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool {
-		ta, tb := sw.trials[order[a]], sw.trials[order[b]]
+		ta, tb := sw.trials[order[a]].best, sw.trials[order[b]].best
 		if ta.loss != tb.loss {
 			return ta.loss < tb.loss
 		}
-		return ta.rung > tb.rung
+		return ta.budget > tb.budget
 	})
 	return order
 }
@@ -570,7 +581,7 @@ func (j *tuneJob) report(env *pipeline.Env, sw *sweep) error {
 	}
 	list := make([]pipeline.Trial, len(sw.trials))
 	for i, tr := range sw.trials {
-		list[i] = pipeline.Trial{Number: i + 1, Params: sw.trialParams(tr), Metrics: tr.metrics, Status: sw.finalStatus(tr), Epochs: tr.epochs, Error: tr.err}
+		list[i] = pipeline.Trial{Number: i + 1, Params: sw.trialParams(tr), Metrics: tr.best.metrics, Status: sw.finalStatus(tr), Epochs: tr.epochs, Error: tr.err}
 	}
 	b, err := json.MarshalIndent(list, "", "  ")
 	if err != nil {
@@ -591,26 +602,26 @@ func (j *tuneJob) report(env *pipeline.Env, sw *sweep) error {
 	}
 	y := []byte(yb.String())
 	header := fmt.Sprintf("# best params of tune stage %s (trial %d, %s %v); apply with: loom run --params %s\n",
-		env.Stage.Name, order[0]+1, j.s.Objective.Metric, best.metrics[j.s.Objective.Metric], filepath.Join(".loom", "out", env.Stage.Name, bestFile))
+		env.Stage.Name, order[0]+1, j.s.Objective.Metric, best.best.metrics[j.s.Objective.Metric], filepath.Join(".loom", "out", env.Stage.Name, bestFile))
 	if err := os.WriteFile(filepath.Join(env.Out, bestFile), append([]byte(header), y...), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Log, "best params (.loom/out/%s/%s):\n%s", env.Stage.Name, bestFile, y)
 	env.ReportTable(sw.table(order, list))
-	env.ReportMetric("best_"+j.s.Objective.Metric, best.metrics[j.s.Objective.Metric])
+	env.ReportMetric("best_"+j.s.Objective.Metric, best.best.metrics[j.s.Objective.Metric])
 	env.ReportMetric("trials", float64(len(sw.trials)))
 	env.ReportMetric("train_epochs", sw.epochs)
 	return nil
 }
 
-// trialParams are a trial's params, with the ASHA budget it reached.
+// trialParams are a trial's params, with the ASHA budget of its best result.
 func (sw *sweep) trialParams(tr *trialState) map[string]any {
 	p := make(map[string]any, len(tr.params)+1)
 	for k, v := range tr.params {
 		p[k] = v
 	}
 	if sw.asha != nil {
-		p[sw.job.s.Scheduler.ASHA.Resource] = tr.budget
+		p[sw.job.s.Scheduler.ASHA.Resource] = tr.best.budget
 	}
 	return p
 }
@@ -627,7 +638,7 @@ func (sw *sweep) table(order []int, list []pipeline.Trial) pipeline.Table {
 	}
 	metricSet := map[string]float64{}
 	for _, tr := range sw.trials {
-		for k := range tr.metrics {
+		for k := range tr.best.metrics {
 			metricSet[k] = 0
 		}
 	}
