@@ -576,7 +576,7 @@ func (sw *sweep) ranked() []int {
 func (j *tuneJob) report(env *pipeline.Env, sw *sweep) error {
 	order := sw.ranked()
 	best := sw.trials[order[0]]
-	if best.status == "failed" {
+	if best.best.metrics == nil { // a trial that failed after a promotion still has its rungs before
 		return fmt.Errorf("every trial failed; the first: %s", sw.trials[0].err)
 	}
 	list := make([]pipeline.Trial, len(sw.trials))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -552,8 +553,8 @@ func TestGridAgainstASHA(t *testing.T) {
 	}
 }
 
-// A trial that gets worse after a promotion is ranked, reported and reproduced by its better,
-// shorter rung: that rung is a finished model of its budget.
+// A trial that gets worse after a promotion, or then fails, is ranked, reported and reproduced
+// by its better, shorter rung: that rung is a finished model of its budget.
 func TestASHARanksTrialsByTheirBestRung(t *testing.T) {
 	asha, err := search.NewASHA(10, 90, 3)
 	if err != nil {
@@ -568,7 +569,8 @@ func TestASHARanksTrialsByTheirBestRung(t *testing.T) {
 			"evaluate": {"f1": f1}, "train": {"epochs": float64(budget)},
 		}}}
 	}
-	for _, u := range []*unit{done(0, 0, 10, 0.99), done(1, 0, 10, 0.97), done(0, 1, 30, 0.96), done(1, 1, 30, 0.98)} {
+	failed := &unit{trial: 0, rung: 2, budget: 90, err: errors.New("train: out of memory")}
+	for _, u := range []*unit{done(0, 0, 10, 0.99), done(1, 0, 10, 0.97), done(0, 1, 30, 0.96), done(1, 1, 30, 0.98), failed} {
 		if u.rung == 0 {
 			sw.trials = append(sw.trials, &trialState{params: map[string]any{"params.train.lr": 0.1 * float64(u.trial+1)}})
 		}
@@ -584,5 +586,12 @@ func TestASHARanksTrialsByTheirBestRung(t *testing.T) {
 	}
 	if best.epochs != 30 || sw.epochs != 60 {
 		t.Fatalf("trial 0 trained %d epochs, the sweep %v; want 30 and 60", best.epochs, sw.epochs)
+	}
+	out := t.TempDir()
+	if err := j.report(&pipeline.Env{Stage: &manifest.Stage{Name: "tune"}, Out: out, Log: io.Discard}, sw); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, bestFile)); !bytes.Contains(b, []byte("train.epochs: 10\n")) {
+		t.Fatalf("best.yaml:\n%s", b)
 	}
 }
