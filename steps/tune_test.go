@@ -526,8 +526,8 @@ func TestGridAgainstASHA(t *testing.T) {
 	const seeds = 5
 	var gap float64
 	for seed := range seeds {
-		root := exampleRoot(t)
-		rep := runExampleWith(t, root, "asha.yaml", manifest.Options{Sets: []string{fmt.Sprintf("seed=%d", seed)}}, "grid", "asha")
+		root, set := exampleRoot(t), []string{fmt.Sprintf("seed=%d", seed)}
+		rep := runExampleWith(t, root, "asha.yaml", manifest.Options{Sets: set}, "grid", "asha")
 		got := map[string]map[string]float64{}
 		for _, s := range rep.Stages {
 			got[s.Name] = s.Entry.Metrics
@@ -540,7 +540,7 @@ func TestGridAgainstASHA(t *testing.T) {
 		gap += (g["best_f1"] - a["best_f1"]) / seeds
 
 		best := filepath.Join(root, "sweep", ".loom", "out", "asha", "best.yaml")
-		again := runExampleWith(t, root, "asha.yaml", manifest.Options{Sets: []string{fmt.Sprintf("seed=%d", seed)}, ParamFiles: []string{best}}, "evaluate")
+		again := runExampleWith(t, root, "asha.yaml", manifest.Options{Sets: set, ParamFiles: []string{best}}, "evaluate")
 		for _, s := range again.Stages {
 			if s.Name == "evaluate" && (s.Status != pipeline.Cached || s.Entry.Metrics["f1"] != a["best_f1"]) {
 				t.Errorf("seed %d: evaluate with best.yaml: %s, f1 %v; want cached %v", seed, s.Status, s.Entry.Metrics["f1"], a["best_f1"])
