@@ -27,6 +27,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
@@ -214,7 +215,18 @@ func (mf *manifestFlags) register(fs *flag.FlagSet, withParams bool) {
 }
 
 func (mf *manifestFlags) load() (*manifest.Manifest, error) {
-	return manifest.Load(mf.file, manifest.Options{Sets: mf.sets, ParamFiles: mf.params})
+	m, err := manifest.Load(mf.file, manifest.Options{Sets: mf.sets, ParamFiles: mf.params})
+	return m, missingIsUsage(err)
+}
+
+// missingIsUsage makes a manifest or params file that cannot be opened a command-line
+// mistake (exit 2), as the user named it.
+func missingIsUsage(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return usagef("%v", err)
+	}
+	return err
 }
 
 // loadRemembered is load for commands that run the pipeline: the JSON Schema check is skipped
@@ -224,7 +236,7 @@ func (mf *manifestFlags) load() (*manifest.Manifest, error) {
 func (mf *manifestFlags) loadRemembered() (*manifest.Manifest, error) {
 	src, err := os.ReadFile(mf.file)
 	if err != nil {
-		return nil, err
+		return nil, missingIsUsage(err)
 	}
 	h := sha256.New()
 	for _, part := range [][]byte{schemas.JSON, src, []byte(strings.Join(mf.sets, "\x00"))} {
@@ -234,7 +246,7 @@ func (mf *manifestFlags) loadRemembered() (*manifest.Manifest, error) {
 	for _, f := range mf.params {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return nil, err
+			return nil, missingIsUsage(err)
 		}
 		fmt.Fprintf(h, "%d\n", len(b))
 		h.Write(b)

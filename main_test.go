@@ -209,7 +209,7 @@ func TestBadInputExitCodes(t *testing.T) {
 		{name: "not a number", csv: "x,y\n1,0\n2,1\n3,1\n4,0\n5,1\n6,0\n7,1\n8,0\n9,1\n10,0\n11,1\n12,0\n13,1\n14,0\n15,1\n16,0\n17,1\n18,0\n19,1\n20,0\nabc,1\n", code: exitFailed, want: `data/samples.csv:22: column "x"`},
 		{name: "empty file", csv: "", code: exitFailed, want: "data/samples.csv"},
 		{name: "one class", csv: "x,y\n1,0\n2,0\n3,0\n", code: exitFailed, want: "needs at least 2"},
-		{name: "missing target", csv: "x,z\n1,0\n2,1\n", code: exitFailed, want: `"y"`},
+		{name: "missing target", csv: "x,z\n1,0\n2,1\n", code: exitUsage, want: `pipeline.yaml:16:44: dataset: data/samples.csv: target column "y" not found`},
 		{name: "unknown param", manifestEdit: `lr: "${params.lrr}"`, code: exitUsage, want: "pipeline.yaml:"},
 		{name: "unknown optimizer", manifestEdit: "name: sgdd", code: exitUsage, want: "pipeline.yaml:"},
 		{name: "conv2d on flat input", manifestEdit: "conv2d", code: exitUsage, want: "layer 0: conv2d needs [height, width, channels] input"},
@@ -285,14 +285,12 @@ func TestCommandLineMistakesExitTwo(t *testing.T) {
 		{"run", "-f", path, "--set", "nosuchparam=1"},
 		{"dag", "-f", path, "--dot", "--mermaid"},
 		{"run", "-f", filepath.Join(filepath.Dir(path), "missing.yaml")},
+		{"validate", "-f", filepath.Join(filepath.Dir(path), "missing.yaml")},
+		{"run", "-f", path, "--params", filepath.Join(filepath.Dir(path), "missing.yaml")},
 	} {
 		code, _, stderr := loom(t, args...)
-		want := exitUsage
-		if len(args) == 3 && strings.HasSuffix(args[2], "missing.yaml") {
-			want = exitFailed // a missing file is not a malformed manifest
-		}
-		if code != want {
-			t.Errorf("loom %v: exit %d, want %d\n%s", args, code, want, stderr)
+		if code != exitUsage {
+			t.Errorf("loom %v: exit %d, want %d\n%s", args, code, exitUsage, stderr)
 		}
 	}
 }

@@ -208,9 +208,20 @@ func (j *datasetJob) Run(_ context.Context, env *pipeline.Env) error {
 			delim, _ = utf8.DecodeRuneInString(j.s.Delimiter)
 		}
 		fr, err = frame.ReadCSV(env.Abs(j.s.Path), frame.CSVOptions{Delimiter: delim, Target: j.s.Target, Features: j.s.Features, Task: j.s.Task})
-		var de *frame.DataError
+		var (
+			de *frame.DataError
+			ne *frame.NoColumnError
+		)
 		if errors.As(err, &de) {
 			de.File = j.s.Path // as the user wrote it
+		}
+		if errors.As(err, &ne) {
+			// A column the manifest names wrongly is a mistake in the manifest: its position.
+			at := []string{"target"}
+			if ne.Role == "feature" {
+				at = []string{"features", strconv.Itoa(ne.Index)}
+			}
+			return j.st.Errorf(at, "dataset: %s: %v", j.s.Path, ne)
 		}
 	}
 	if err != nil {
@@ -391,12 +402,17 @@ type preprocessJob struct {
 	steps []namedStep
 }
 
-func (j *preprocessJob) Run(_ context.Context, env *pipeline.Env) error {
+func (j *preprocessJob) Run(ctx context.Context, env *pipeline.Env) error {
 	fr, err := readFrame(env)
 	if err != nil {
 		return err
 	}
 	for _, s := range j.steps {
+		// Every step is linear in the frame's cells, so checking between them answers Ctrl-C
+		// within a second on any data that fits in memory.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := s.step.Apply(fr); err != nil {
 			return stepError(j.st, s, err)
 		}

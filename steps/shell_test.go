@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,5 +85,34 @@ stages:
 	}
 	if _, err := os.Stat(filepath.Join(dir, "finished")); err == nil {
 		t.Error("the command ran to its end")
+	}
+}
+
+// TestShellParamsArePassedSafely: a param holding shell syntax reaches the command as data,
+// both through env and through ${shquote(...)}.
+func TestShellParamsArePassedSafely(t *testing.T) {
+	dir := t.TempDir()
+	name := "it's; touch pwned $(touch pwned2) \"q\""
+	mustSucceed(t, runIn(t, dir, map[string]string{
+		"pipeline.yaml": `version: 1
+name: q
+params: {name: ` + strconv.Quote(name) + `, hidden: [64, 32]}
+stages:
+  s:
+    uses: shell
+    with:
+      run: printf '%s|' "$NAME" ${shquote(params.name)} ${shquote(params.hidden)} > args.txt
+      env: {NAME: "${params.name}"}
+      outs: [args.txt]
+`,
+	}))
+	b, err := os.ReadFile(filepath.Join(dir, "args.txt"))
+	if want := name + "|" + name + "|64|32|"; err != nil || string(b) != want {
+		t.Errorf("the command saw %q (%v), want %q", b, err, want)
+	}
+	for _, f := range []string{"pwned", "pwned2"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("a param ran as a command: %s exists", f)
+		}
 	}
 }

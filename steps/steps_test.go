@@ -17,7 +17,12 @@ import (
 // returns the report.
 func run(t *testing.T, files map[string]string) *pipeline.Report {
 	t.Helper()
-	dir := t.TempDir()
+	return runIn(t, t.TempDir(), files)
+}
+
+// runIn writes files into dir and runs the pipeline.yaml among them.
+func runIn(t *testing.T, dir string, files map[string]string) *pipeline.Report {
+	t.Helper()
 	for name, content := range files {
 		p := filepath.Join(dir, name)
 		os.MkdirAll(filepath.Dir(p), 0o755)

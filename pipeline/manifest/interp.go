@@ -140,9 +140,29 @@ func (c *exprCache) get(src string) *compiled {
 var exprConfig = sync.OnceValue(func() *conf.Config {
 	c := conf.CreateNew()
 	expr.Env(map[string]any{"params": map[string]any{}})(c)
+	expr.Function("shquote", func(args ...any) (any, error) { return ShellQuote(args[0]), nil },
+		new(func(any) string))(c)
 	c.Check()
 	return c
 })
+
+// ShellQuote quotes v for a POSIX shell, as `${shquote(params.x)}` does in a shell stage's run:
+// a string or number becomes one single-quoted word ('it'\”s'), a list one word per
+// element, separated by spaces.
+func ShellQuote(v any) string {
+	if list, ok := v.([]any); ok {
+		words := make([]string, len(list))
+		for i, x := range list {
+			words[i] = ShellQuote(x)
+		}
+		return strings.Join(words, " ")
+	}
+	s := fmt.Sprint(v)
+	if v == nil {
+		s = ""
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
 
 // compile compiles one expression and collects the params paths it reads.
 func compile(src string) (p *compiled) {

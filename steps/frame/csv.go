@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // CSVOptions say how ReadCSV reads a file.
@@ -74,11 +75,13 @@ func ReadCSV(path string, opt CSVOptions) (*Frame, error) {
 // text of only the columns that turn out categorical, so that numeric
 // columns never hold strings (which made reading five times slower).
 type rawTable struct {
-	header []string
-	lines  []int       // file line of each row
-	nums   [][]float64 // by column, first pass: NaN for missing and non-numbers
-	stats  []numStats  // by column, first pass
-	text   [][]string  // by column, second pass: nil for numeric columns
+	header    []string
+	lines     []int       // file line of each row
+	nums      [][]float64 // by column, first pass: NaN for missing and non-numbers
+	stats     []numStats  // by column, first pass
+	text      [][]string  // by column, second pass: nil for numeric columns
+	err       error       // the first cell no frame can hold, in column badColumn
+	badColumn int
 }
 
 // numStats counts what the first pass found in a column.
@@ -204,6 +207,9 @@ func scanCSV(path string, data []byte, delim rune, text []bool) (*rawTable, erro
 		}
 		line, _ := r.FieldPos(0)
 		t.add(line, rec, text)
+		if t.err != nil {
+			return nil, &DataError{File: path, Row: line, Column: header[t.badColumn], Err: t.err}
+		}
 	}
 	if len(t.lines) == 0 {
 		return nil, &DataError{File: path, Row: 1, Err: errors.New("the file has a header but no data rows")}
@@ -246,7 +252,17 @@ func (t *rawTable) add(line int, rec []string, text []bool) {
 		return
 	}
 	for j, v := range rec {
-		t.nums[j] = append(t.nums[j], t.stats[j].parse(v, row))
+		x := t.stats[j].parse(v, row)
+		if math.Abs(x) > math.MaxFloat32 {
+			t.err, t.badColumn = fmt.Errorf("%s is outside the range models compute in (float32, |x| <= 3.4e38); rescale the column", strings.TrimSpace(v)), j
+			return
+		}
+		if !utf8.ValidString(v) {
+			// JSON, and so the frame, would replace the bytes and could merge distinct values.
+			t.err, t.badColumn = fmt.Errorf("%q is not valid UTF-8; convert the file (e.g. iconv -f latin1 -t utf-8)", v), j
+			return
+		}
+		t.nums[j] = append(t.nums[j], x)
 	}
 }
 
@@ -309,8 +325,7 @@ func indexOf(xs []string, x string) int {
 func chooseColumns(path string, header []string, opt CSVOptions) ([]int, error) {
 	t := indexOf(header, opt.Target)
 	if t < 0 {
-		return nil, &DataError{File: path, Row: 1, Column: opt.Target,
-			Err: fmt.Errorf("target column not found (columns: %s)", strings.Join(header, ", "))}
+		return nil, &DataError{File: path, Row: 1, Err: &NoColumnError{Role: "target", Name: opt.Target, Columns: header}}
 	}
 	if len(opt.Features) == 0 {
 		all := make([]int, len(header))
@@ -321,11 +336,10 @@ func chooseColumns(path string, header []string, opt CSVOptions) ([]int, error) 
 	}
 	var keep []int
 	seen := map[string]bool{}
-	for _, name := range opt.Features {
+	for i, name := range opt.Features {
 		j := indexOf(header, name)
 		if j < 0 {
-			return nil, &DataError{File: path, Row: 1, Column: name,
-				Err: fmt.Errorf("feature column not found (columns: %s)", strings.Join(header, ", "))}
+			return nil, &DataError{File: path, Row: 1, Err: &NoColumnError{Role: "feature", Index: i, Name: name, Columns: header}}
 		}
 		if seen[name] || j == t {
 			continue

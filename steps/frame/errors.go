@@ -1,6 +1,11 @@
 package frame
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/loom-ml/loom/internal/suggest"
+)
 
 // DataError reports bad input data at a position in a file, in the manner of
 // encoding/csv.ParseError.
@@ -33,6 +38,20 @@ func (e *DataError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *DataError) Unwrap() error { return e.Err }
+
+// NoColumnError is a column named by CSVOptions (the target or a feature)
+// that the file's header lacks.
+type NoColumnError struct {
+	Role    string // "target" or "feature"
+	Index   int    // the feature's position in CSVOptions.Features
+	Name    string
+	Columns []string // the header
+}
+
+func (e *NoColumnError) Error() string {
+	return fmt.Sprintf("%s column %q not found%s (columns: %s)", e.Role, e.Name,
+		suggest.DidYouMean(e.Name, e.Columns), strings.Join(e.Columns, ", "))
+}
 
 // ExprError reports an expression that does not compile or run. Line and
 // Column are 1-based positions inside Expr, so that the caller can add

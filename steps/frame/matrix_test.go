@@ -54,7 +54,7 @@ func TestMatrixMissing(t *testing.T) {
 }
 
 func TestRoundTrip(t *testing.T) {
-	f := withSplits(mk(t, "a,c,y\n1.5,x,0\nNA,,1\n-0,z,1\n1e300,x,0\n", "y"), "tvst")
+	f := withSplits(mk(t, "a,c,y\n1.5,x,0\nNA,,1\n-0,z,1\n3.1e38,x,0\n", "y"), "tvst")
 	apply(t, f, Derive{Column: "d", Expr: "a * 2"}, Encode{Columns: []string{"c"}, Method: "ordinal"})
 	f.Columns = append(f.Columns[:2], append([]*Column{{Name: "s", Kind: Categorical, Str: []string{"p", "", "q", "p"}}}, f.Columns[2:]...)...)
 	var a, b bytes.Buffer

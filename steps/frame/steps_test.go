@@ -2,10 +2,12 @@ package frame
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // mk parses CSV text into a frame.
@@ -406,5 +408,31 @@ func TestReplayWithoutTarget(t *testing.T) {
 	}
 	if err := Replay(g, []Transform{{Op: "normalize", Column: "zz", Scale: 1}}); err == nil {
 		t.Fatal("unknown column: no error")
+	}
+}
+
+// TestWideFrameIsLinear normalizes 100,000 columns of 10 rows: looking a column up by name
+// was a scan, which made this take minutes.
+func TestWideFrameIsLinear(t *testing.T) {
+	const width = 100_000
+	var b strings.Builder
+	for j := range width {
+		fmt.Fprintf(&b, "c%d,", j)
+	}
+	b.WriteString("y\n")
+	for i := range 10 {
+		for j := range width {
+			fmt.Fprintf(&b, "%d,", (i*7+j)%13)
+		}
+		fmt.Fprintf(&b, "%d\n", i%2)
+	}
+	f := mk(t, b.String(), "y")
+	start := time.Now()
+	apply(t, f, Normalize{Method: "zscore"}, Impute{Strategy: "mean"}, Drop{Columns: []string{"c5", "c99999"}})
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("three steps over %d columns took %v", width, d)
+	}
+	if len(f.Columns) != width-1 || f.Column("c99998") == nil || f.Column("c5") != nil {
+		t.Fatalf("%d columns after dropping two", len(f.Columns))
 	}
 }

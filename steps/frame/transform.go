@@ -52,12 +52,19 @@ func Replay(f *Frame, transforms []Transform) error {
 
 // record applies t and appends it to f.Transforms.
 func (f *Frame) record(t Transform) error {
+	if !finite(t.Center) || !finite(t.Scale) {
+		// Only values near float64's limit get here (cells beyond float32's are refused on
+		// reading): a statistic that overflows would poison every row it is applied to.
+		return fmt.Errorf("column %q: its statistics overflow (center %g, scale %g); rescale the column first", t.Column, t.Center, t.Scale)
+	}
 	if err := f.apply(t); err != nil {
 		return err
 	}
 	f.Transforms = append(f.Transforms, t)
 	return nil
 }
+
+func finite(x float64) bool { return !math.IsInf(x, 0) && !math.IsNaN(x) }
 
 func (f *Frame) apply(t Transform) error {
 	switch t.Op {
