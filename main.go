@@ -255,7 +255,7 @@ func (mf *manifestFlags) loadRemembered() (*manifest.Manifest, error) {
 	_, err = os.Stat(memo)
 	trusted := err == nil
 	m, err := manifest.Parse(mf.file, src, manifest.Options{Sets: mf.sets, ParamFiles: mf.params, Trusted: trusted})
-	if err == nil && !trusted && os.MkdirAll(filepath.Dir(memo), 0o755) == nil {
+	if err == nil && !trusted && pipeline.CheckLayout(filepath.Dir(filepath.Dir(memo))) == nil && os.MkdirAll(filepath.Dir(memo), 0o755) == nil {
 		os.WriteFile(memo, nil, 0o644) // losing it only costs a check next time
 	}
 	return m, err

@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // An ActionID is a stage's cache key: the hash of a complete description of one repeatable
@@ -36,12 +38,16 @@ type Digest string
 //
 // Every write goes to a temporary file that is renamed into place, so a crash leaves either
 // the old state or the new, never a half-written file under its final name. An entry is trusted
-// only if it parses and every object it names exists with the recorded size; anything else is
-// a miss, never an error. Several processes may share a cache: the worst they can do is
-// duplicate work. The executor still takes the workspace lock so that two runs do not fight
-// over the workspace outputs they restore.
+// only if it parses and every object it names holds the content its digest says; anything
+// else is a miss, never an error. An object is hashed whenever it is used (a hit, a stage's
+// input, a restore) unless its (size, mtime, ctime, inode) stamp is the one it had when loom
+// last hashed it; a damaged object is removed, so the stage that made it runs again. Several
+// processes may share a cache: the worst they can do is duplicate work. The executor still
+// takes the workspace lock so that two runs do not fight over the workspace outputs they
+// restore.
 type Cache struct {
-	dir string
+	dir     string
+	objects *fileHasher // what each object held when it was last hashed
 }
 
 // OpenCache opens (creating if needed) the cache in dir.
@@ -51,8 +57,15 @@ func OpenCache(dir string) (*Cache, error) {
 			return nil, fmt.Errorf("cache: %w", err)
 		}
 	}
-	return &Cache{dir: dir}, nil
+	return newCache(dir), nil
 }
+
+func newCache(dir string) *Cache {
+	return &Cache{dir: dir, objects: openFileHasher(filepath.Join(dir, "objects.json"))}
+}
+
+// Flush saves what the cache learned about its objects' stamps.
+func (c *Cache) Flush() error { return c.objects.save() }
 
 // Dir returns the cache's folder.
 func (c *Cache) Dir() string { return c.dir }
@@ -115,8 +128,22 @@ type missError struct{ reason string }
 func (e *missError) Error() string { return "cache miss: " + e.reason }
 
 // Get returns the entry for id. A missing, unreadable or damaged entry, or one whose objects are
-// not all present, is reported as a miss with the reason.
+// not all present and intact, is reported as a miss with the reason.
 func (c *Cache) Get(id ActionID) (*Entry, error) {
+	e, err := c.read(id)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range e.refs() {
+		if err := c.Verify(f); err != nil {
+			return nil, &missError{err.Error()}
+		}
+	}
+	return e, nil
+}
+
+// read returns the entry for id without looking at its objects.
+func (c *Cache) read(id ActionID) (*Entry, error) {
 	b, err := readFile(c.actionPath(id))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &missError{"no entry"}
@@ -131,18 +158,57 @@ func (c *Cache) Get(id ActionID) (*Entry, error) {
 	if e.Result.outputID() != e.Output {
 		return nil, &missError{"entry does not match its output id"}
 	}
-	for _, list := range [][]FileRef{e.Files, e.Outs} {
-		for _, f := range list {
-			if !validDigest(f.Digest) {
-				return nil, &missError{"damaged entry"}
-			}
-			fi, err := os.Stat(c.ObjectPath(f.Digest))
-			if err != nil || fi.Size() != f.Size {
-				return nil, &missError{"object " + string(f.Digest[:12]) + " missing"}
-			}
+	for _, f := range e.refs() {
+		if !validDigest(f.Digest) {
+			return nil, &missError{"damaged entry"}
 		}
 	}
 	return &e, nil
+}
+
+// refs lists every object the entry names.
+func (e *Entry) refs() []FileRef { return append(e.Files[:len(e.Files):len(e.Files)], e.Outs...) }
+
+// Damaged hashes every object of e in full, whatever its stamp says, removes those whose
+// content does not match their digest and describes them.
+func (c *Cache) Damaged(e *Entry) []string {
+	var out []string
+	for _, f := range e.refs() {
+		path := c.ObjectPath(f.Digest)
+		if d, err := hashFile(path); err == nil && d != f.Digest {
+			c.discard(path)
+			out = append(out, fmt.Sprintf("object %s (%s)", f.Digest[:12], f.Path))
+		}
+	}
+	return out
+}
+
+// Verify checks that the object of ref holds the bytes its digest names: a stat when the
+// object's stamp is the one it had when last hashed, else a hash. A damaged object is
+// removed, so that whatever produced it runs again and stores it anew.
+func (c *Cache) Verify(ref FileRef) error {
+	path := c.ObjectPath(ref.Digest)
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return fmt.Errorf("object %s (%s) missing", ref.Digest[:12], ref.Path)
+	}
+	d := Digest("")
+	if fi.Mode().IsRegular() && fi.Size() == ref.Size {
+		if d, err = c.objects.file(path, fi); err != nil {
+			return fmt.Errorf("object %s (%s): %w", ref.Digest[:12], ref.Path, err)
+		}
+	}
+	if d != ref.Digest {
+		c.discard(path)
+		return fmt.Errorf("object %s (%s) is damaged: its content does not match its SHA-256", ref.Digest[:12], ref.Path)
+	}
+	return nil
+}
+
+// discard removes a damaged object.
+func (c *Cache) discard(path string) {
+	os.Remove(path)
+	c.objects.forget(path)
 }
 
 // Put records e under its ActionID. Its objects must already be stored.
@@ -207,9 +273,10 @@ func (c *Cache) Store(path, ref string) (FileRef, error) {
 	}
 	d := Digest(hex.EncodeToString(h.Sum(nil)))
 	dst := c.ObjectPath(d)
-	// An object already there is kept, unless a damaged copy is.
-	if have, err := os.Stat(dst); err == nil && have.Size() == n {
-		return FileRef{Path: ref, Digest: d, Size: n, Mode: fi.Mode().Perm()}, nil
+	out := FileRef{Path: ref, Digest: d, Size: n, Mode: fi.Mode().Perm()}
+	// An object already there is kept, unless it is damaged.
+	if _, err := os.Lstat(dst); err == nil && c.Verify(out) == nil {
+		return out, nil
 	}
 	if err := tmp.Sync(); err != nil {
 		return FileRef{}, err
@@ -223,28 +290,65 @@ func (c *Cache) Store(path, ref string) (FileRef, error) {
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return FileRef{}, err
 	}
-	return FileRef{Path: ref, Digest: d, Size: n, Mode: fi.Mode().Perm()}, nil
+	if have, err := os.Lstat(dst); err == nil {
+		c.objects.remember(dst, stampOf(have), d) // hashed on the way in
+	}
+	return out, nil
 }
 
-// Restore writes the object of ref to path atomically, replacing what is there.
+// Restore writes the object of ref to path atomically, replacing what is there. The bytes are
+// hashed on the way, and a damaged object writes nothing. The temporary file is in .loom/tmp,
+// or beside path when path is on another file system.
 func (c *Cache) Restore(ref FileRef, path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	err := c.restoreVia(filepath.Join(c.dir, "tmp"), ref, path)
+	if errors.Is(err, syscall.EXDEV) {
+		err = c.restoreVia(filepath.Dir(path), ref, path)
+	}
+	return err
+}
+
+func (c *Cache) restoreVia(tmpDir string, ref FileRef, path string) error {
 	src, err := os.Open(c.ObjectPath(ref.Digest))
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+	err = writeFileAtomicIn(tmpDir, path, &checkedReader{r: src, h: sha256.New(), want: ref.Digest}, ref.Mode|0o200, false)
+	if errors.Is(err, errDamaged) {
+		c.discard(src.Name())
+		return fmt.Errorf("object %s (%s) is damaged: its content does not match its SHA-256", ref.Digest[:12], ref.Path)
 	}
-	return c.writeAtomic(path, src, ref.Mode|0o200, false)
+	return err
 }
 
-// writeAtomic writes r to a temporary file beside path and renames it into place.
+var errDamaged = errors.New("content does not match its digest")
+
+// checkedReader hashes what it reads and fails at the end when the digest is not want.
+type checkedReader struct {
+	r    io.Reader
+	h    hash.Hash
+	want Digest
+}
+
+func (c *checkedReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.h.Write(p[:n])
+	if err == io.EOF && Digest(hex.EncodeToString(c.h.Sum(nil))) != c.want {
+		return n, errDamaged
+	}
+	return n, err
+}
+
+// writeAtomic writes r to a temporary file in .loom/tmp and renames it to path, so that what
+// a killed run leaves half-written is in one folder, emptied when the next run takes the lock.
 func (c *Cache) writeAtomic(path string, r io.Reader, mode fs.FileMode, durable bool) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, r, mode, durable)
+	return writeFileAtomicIn(filepath.Join(c.dir, "tmp"), path, r, mode, durable)
 }
 
 // writeFileAtomic writes r to a temporary file in path's folder and renames it to path, so
@@ -254,7 +358,13 @@ func (c *Cache) writeAtomic(path string, r io.Reader, mode fs.FileMode, durable 
 // bookkeeping files that a no-op run rewrites (the file-digest memo, the run record) are
 // not: damage to them costs a rehash or a lost record, never a wrong result.
 func writeFileAtomic(path string, r io.Reader, mode fs.FileMode, durable bool) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
+	return writeFileAtomicIn(filepath.Dir(path), path, r, mode, durable)
+}
+
+// writeFileAtomicIn is writeFileAtomic with the temporary file in tmpDir, which must be on
+// path's file system.
+func writeFileAtomicIn(tmpDir, path string, r io.Reader, mode fs.FileMode, durable bool) error {
+	tmp, err := os.CreateTemp(tmpDir, ".tmp-"+filepath.Base(path)+"-")
 	if err != nil {
 		return err
 	}

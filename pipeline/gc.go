@@ -40,7 +40,7 @@ func GC(loomDir string) (GCStats, error) {
 			keep[a] = true
 		}
 	}
-	c := &Cache{dir: loomDir}
+	c := newCache(loomDir)
 	objects := map[Digest]bool{}
 	err = walkFiles(filepath.Join(loomDir, "actions"), func(path string, fi fs.FileInfo) error {
 		isRecipe := strings.HasSuffix(path, recipeSuffix)
@@ -82,10 +82,8 @@ func GC(loomDir string) (GCStats, error) {
 			return st, err
 		}
 	}
-	// Leftovers of interrupted runs.
-	tmp, _ := os.ReadDir(filepath.Join(loomDir, "tmp"))
-	for _, t := range tmp {
-		os.RemoveAll(filepath.Join(loomDir, "tmp", t.Name()))
+	if err := c.Flush(); err != nil {
+		return st, err
 	}
 	return st, nil
 }

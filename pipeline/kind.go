@@ -117,8 +117,17 @@ func (e *Env) Input(key string, kinds ...string) (Input, error) {
 		e.Stage.Name, strings.Join(kinds, "/"), strings.Join(names, ", "), key)
 }
 
-// Abs resolves a workspace-relative path.
-func (e *Env) Abs(rel string) string { return filepath.Join(e.Dir, rel) }
+// Abs resolves a path of the manifest: relative to the workspace, or absolute.
+func (e *Env) Abs(path string) string { return resolve(e.Dir, path) }
+
+// resolve returns path, relative to dir unless it is absolute. Inputs may be anywhere, an
+// absolute path or one that climbs out with ../; outputs must stay in the workspace.
+func resolve(dir, path string) string {
+	if filepath.IsAbs(path) {
+		return filepath.Clean(path)
+	}
+	return filepath.Join(dir, path)
+}
 
 // ReportMetric records a number the stage produced; metrics are printed after the run, saved
 // with the run and usable in assertions.

@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -82,9 +84,10 @@ func newRecipe(m *manifest.Manifest, st *manifest.Stage, kinds Kinds, jobs map[s
 	if len(deps) > 0 {
 		r.Deps = make(map[string]Digest, len(deps))
 		for _, d := range deps {
-			dg, err := h.Digest(filepath.Join(m.Dir, d))
+			abs := resolve(m.Dir, d)
+			dg, err := h.Digest(abs)
 			if err != nil {
-				return nil, fmt.Errorf("input %s: %w", d, unwrapPathError(err))
+				return nil, inputError(d, abs, err)
 			}
 			r.Deps[d] = dg
 		}
@@ -96,6 +99,21 @@ func newRecipe(m *manifest.Manifest, st *manifest.Stage, kinds Kinds, jobs map[s
 		}
 	}
 	return r, nil
+}
+
+// inputError names the input the manifest lists, and the file below it when the trouble is
+// there.
+func inputError(dep, abs string, err error) error {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("input %s: %w", dep, err)
+	}
+	if pe.Path != abs {
+		if rel, rerr := filepath.Rel(abs, pe.Path); rerr == nil {
+			dep = filepath.Join(dep, rel)
+		}
+	}
+	return fmt.Errorf("input %s: %w", dep, pe.Err)
 }
 
 // lookupParam returns the value at a dotted path such as "params.hidden.0" or

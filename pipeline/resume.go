@@ -81,7 +81,8 @@ func (c *Checkpoints) Save(budget int, write func(io.Writer) error) error {
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(c.dir, "tmp-")
+	// The temporary file is in .loom/tmp, which the next run empties if this one is killed.
+	f, err := os.CreateTemp(filepath.Join(c.dir, "..", "..", "tmp"), "ckpt-")
 	if err != nil {
 		return err
 	}

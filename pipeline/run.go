@@ -67,6 +67,9 @@ func Open(m *manifest.Manifest, kinds Kinds) (*Workspace, error) {
 		return nil, err
 	}
 	dir := filepath.Join(m.Dir, ".loom")
+	if err := CheckLayout(dir); err != nil {
+		return nil, err
+	}
 	c, err := OpenCache(dir)
 	if err != nil {
 		return nil, err
@@ -186,12 +189,18 @@ func (w *Workspace) Run(ctx context.Context, opt Options) (*Report, error) {
 	if err := w.files.save(); err != nil {
 		return rep, err
 	}
+	if err := w.cache.Flush(); err != nil {
+		return rep, err
+	}
 	return rep, w.saveRecord(rep)
 }
 
 // lockDir takes the lock of the workspace whose cache is loomDir, saying so on log when
-// another process holds it.
+// another process holds it. Holding it, it clears what killed runs left behind.
 func lockDir(loomDir string, log io.Writer) (func(), error) {
+	if err := CheckLayout(loomDir); err != nil {
+		return nil, err
+	}
 	l := flock.New(filepath.Join(loomDir, "lock"))
 	ok, err := l.TryLock()
 	if err != nil {
@@ -205,6 +214,7 @@ func lockDir(loomDir string, log io.Writer) (func(), error) {
 			return nil, fmt.Errorf("lock %s: %w", l.Path(), err)
 		}
 	}
+	cleanTmp(loomDir)
 	return func() { l.Unlock() }, nil
 }
 
@@ -407,8 +417,15 @@ func (ex *executor) stage(ctx context.Context, st *manifest.Stage, up map[string
 // verify runs a stage that has a cache entry and checks that it produces the same output, as
 // cmd/go's GODEBUG=gocacheverify=1 does: a cheap, permanent test of reproducibility. A stage
 // without an entry runs as usual.
+//
+// The cached objects are hashed in full first, whatever their stamps say, so that a damaged one
+// is named (and replaced by this run's output) rather than blamed on a later stage.
 func (ex *executor) verify(ctx context.Context, st *manifest.Stage, job Job, recipe *Recipe, up map[string]*Entry, res *StageResult) {
-	cached, _ := ex.ws.cache.Get(res.Action)
+	cached, _ := ex.ws.cache.read(res.Action)
+	var damaged []string
+	if cached != nil {
+		damaged = ex.ws.cache.Damaged(cached)
+	}
 	e, err := ex.execute(ctx, st, job, recipe, up)
 	if err != nil {
 		res.Status, res.Err = Failed, err
@@ -421,6 +438,10 @@ func (ex *executor) verify(ctx context.Context, st *manifest.Stage, job Job, rec
 		}
 	} else if e.Output != cached.Output {
 		res.Status, res.Err = Failed, fmt.Errorf("not reproducible: %s", describeDiff(cached.Result, e.Result))
+		return
+	}
+	if len(damaged) > 0 {
+		res.Status, res.Err = Failed, fmt.Errorf("damaged cache: %s did not match its SHA-256; this run stored it again", strings.Join(damaged, ", "))
 		return
 	}
 	if err := ex.restore(st, e); err != nil {
@@ -502,6 +523,11 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 		return nil, err
 	}
 	defer os.RemoveAll(out)
+	for _, o := range job.Outs() {
+		if err := clearOut(ex.m.Dir, o); err != nil {
+			return nil, fmt.Errorf("output %s: %w", o, err)
+		}
+	}
 	env := &Env{
 		Stage:    st,
 		Dir:      ex.m.Dir,
@@ -515,6 +541,9 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 		e := up[n]
 		in := Input{Stage: n, Kind: ex.m.Stages[n].Uses, Output: e.Output, files: make(map[string]string, len(e.Files))}
 		for _, f := range e.Files {
+			if err := c.Verify(f); err != nil {
+				return nil, fmt.Errorf("input from stage %s: %w", n, err)
+			}
 			in.files[f.Path] = c.ObjectPath(f.Digest)
 		}
 		env.Inputs = append(env.Inputs, in)
@@ -546,18 +575,26 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 
 // storeTree stores the file or every file below the folder at path, naming each by prefix
 // joined with its path relative to path.
+// Outputs hold regular files and folders only: a link would be stored as what it points to and
+// restored as a copy, and a special file could block the read.
 func (ex *executor) storeTree(path, prefix string) ([]FileRef, error) {
-	fi, err := os.Stat(path)
+	fi, err := os.Lstat(path)
 	if err != nil {
 		return nil, err
 	}
 	if !fi.IsDir() {
+		if err := checkStorable(path, fi.Mode()); err != nil {
+			return nil, err
+		}
 		ref, err := ex.ws.cache.Store(path, prefix)
 		return []FileRef{ref}, err
 	}
 	var refs []FileRef
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
+			return err
+		}
+		if err := checkStorable(p, d.Type()); err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(path, p)
@@ -568,6 +605,16 @@ func (ex *executor) storeTree(path, prefix string) ([]FileRef, error) {
 	return refs, err
 }
 
+func checkStorable(path string, mode fs.FileMode) error {
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symbolic link; outputs must be regular files and folders", path)
+	case !mode.IsRegular():
+		return fmt.Errorf("%s is not a regular file; outputs must be regular files and folders", path)
+	}
+	return nil
+}
+
 // restore puts a stage's workspace outputs in place (skipping files that already hold the
 // right content) and refreshes .loom/out/STAGE.
 func (ex *executor) restore(st *manifest.Stage, e *Entry) error {
@@ -575,6 +622,9 @@ func (ex *executor) restore(st *manifest.Stage, e *Entry) error {
 		return nil
 	}
 	for _, o := range e.Outs {
+		if err := checkOutPath(ex.m.Dir, o.Path); err != nil {
+			return fmt.Errorf("restore %s: %w", o.Path, err)
+		}
 		path := filepath.Join(ex.m.Dir, filepath.FromSlash(o.Path))
 		if d, err := ex.ws.files.Digest(path); err == nil && d == o.Digest {
 			continue
@@ -597,7 +647,7 @@ func (w *Workspace) linkOut(stage string, e *Entry) error {
 		return os.RemoveAll(dir)
 	}
 	marker := filepath.Join(dir, ".output")
-	if b, err := readFile(marker); err == nil && string(b) == string(e.Output) {
+	if b, err := readFile(marker); err == nil && string(b) == string(e.Output) && w.linked(dir, e) {
 		return nil
 	}
 	tmp, err := os.MkdirTemp(filepath.Join(w.dir, "tmp"), "out-")
@@ -629,6 +679,22 @@ func (w *Workspace) linkOut(stage string, e *Entry) error {
 		return err
 	}
 	return os.Rename(tmp, dir)
+}
+
+// linked reports whether every artifact file in dir is still a link to its object: a damaged
+// object is replaced by a new file, which the old link does not see.
+func (w *Workspace) linked(dir string, e *Entry) bool {
+	for _, f := range e.Files {
+		a, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(f.Path)))
+		if err != nil {
+			return false
+		}
+		b, err := os.Lstat(w.cache.ObjectPath(f.Digest))
+		if err != nil || !os.SameFile(a, b) {
+			return false
+		}
+	}
+	return true
 }
 
 // lockedWriter serialises writes to w.
@@ -677,12 +743,4 @@ func (p *prefixWriter) Flush() {
 		p.w.Write(append(append([]byte(p.prefix), p.buf...), '\n'))
 		p.buf = nil
 	}
-}
-
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

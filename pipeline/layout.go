@@ -1,0 +1,148 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// A workspace's .loom folder holds:
+//
+//	objects/ab/…      the cache's file contents, by digest (Cache)
+//	actions/ab/…      the cache's entries, by ActionID, and their recipes (Cache)
+//	objects.json      the stamps of objects when they were last hashed (Cache)
+//	files.json        the digests of the workspace's input files, by stamp (fileHasher)
+//	out/STAGE/        each stage's artifact files, hard links to objects (linkOut)
+//	runs/NAME.json    the last run of each manifest (record.go)
+//	resume/KEY/       training checkpoints (Checkpoints)
+//	procs/PGID        the process groups of running shell commands (procs.go)
+//	valid/HASH        manifests that passed the schema check (main)
+//	tmp/              files being written; emptied whenever the lock is taken
+//	lock              the workspace lock
+//
+// loom writes and deletes below .loom only through folders it made, never through a symbolic
+// link: a workspace whose .loom, or a folder in it, is a link (say, from a hostile clone)
+// is an error naming the link, found before anything is written.
+
+// layoutDirs are the folders of .loom whose own entries are folders loom writes into.
+var layoutDirs = []string{"objects", "actions", "resume", "out", "procs", "runs", "valid", "tmp"}
+
+// CheckLayout checks that loomDir and the folders loom writes into below it are not symbolic
+// links. A missing folder is fine: loom makes it.
+func CheckLayout(loomDir string) error {
+	if err := notLink(loomDir); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(loomDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Type()&fs.ModeSymlink != 0 {
+			return linkError(filepath.Join(loomDir, e.Name()))
+		}
+	}
+	for _, sub := range []string{"objects", "actions", "resume"} {
+		entries, err := os.ReadDir(filepath.Join(loomDir, sub))
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if e.Type()&fs.ModeSymlink != 0 {
+				return linkError(filepath.Join(loomDir, sub, e.Name()))
+			}
+		}
+	}
+	return nil
+}
+
+func notLink(path string) error {
+	fi, err := os.Lstat(path)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return linkError(path)
+	}
+	return nil
+}
+
+// LinkError is a symbolic link where loom would write or delete.
+type LinkError struct {
+	Path, Target string
+}
+
+func (e *LinkError) Error() string {
+	return fmt.Sprintf("%s is a symbolic link (to %s); loom does not write or delete through links it did not make: remove the link", e.Path, e.Target)
+}
+
+func linkError(path string) error {
+	target, _ := os.Readlink(path)
+	return &LinkError{Path: path, Target: target}
+}
+
+// checkOutPath checks that no part of the workspace output rel (a path relative to the
+// workspace dir), nor the output itself, is a symbolic link: restoring or clearing it would
+// write or delete wherever the link points.
+func checkOutPath(dir, rel string) error {
+	p := dir
+	for _, part := range strings.Split(filepath.ToSlash(filepath.Clean(rel)), "/") {
+		p = filepath.Join(p, part)
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return nil // nothing below a missing part exists to follow
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return linkError(p)
+		}
+	}
+	return nil
+}
+
+// clearOut removes the output rel before its stage runs, so that a command that appends to
+// it starts from nothing, as it did the first time: a file is removed, a folder emptied (the
+// command may expect it to exist).
+func clearOut(dir, rel string) error {
+	if err := checkOutPath(dir, rel); err != nil {
+		return err
+	}
+	p := filepath.Join(dir, rel)
+	fi, err := os.Lstat(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return os.Remove(p)
+	}
+	entries, err := os.ReadDir(p)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		// RemoveAll removes a link, not what it points to.
+		if err := os.RemoveAll(filepath.Join(p, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cleanTmp removes what interrupted runs left in .loom/tmp. Only the holder of the workspace
+// lock writes there, so it is called when the lock is taken.
+// The bookkeeping files in .loom itself are written through temporary files beside them.
+func cleanTmp(loomDir string) {
+	dir := filepath.Join(loomDir, "tmp")
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(loomDir, ".tmp-*"))
+	for _, p := range leftovers {
+		os.Remove(p)
+	}
+}
