@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/loom-ml/loom/internal/proc"
 	"github.com/loom-ml/loom/pipeline/manifest"
 )
 
@@ -58,6 +61,15 @@ type Env struct {
 
 	result Result
 	trial  TrialRunner
+	procs  string // .loom/procs
+}
+
+// RunCommand runs cmd, made with exec.CommandContext(ctx, ...), as a process of the stage: in
+// a process group of its own, which cancellation stops (SIGTERM, then SIGKILL after five
+// seconds) and which dies with loom; a group that a killed loom leaves behind is killed by the
+// next loom before it starts any stage, so a rerun never runs beside an orphan.
+func (e *Env) RunCommand(cmd *exec.Cmd) error {
+	return proc.Run(cmd, e.procs, 5*time.Second)
 }
 
 // An Input is an upstream stage's artifact.

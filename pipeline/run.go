@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+	"github.com/loom-ml/loom/internal/proc"
 	"github.com/loom-ml/loom/pipeline/manifest"
 )
 
@@ -215,6 +216,14 @@ func lockDir(loomDir string, log io.Writer) (func(), error) {
 		}
 	}
 	cleanTmp(loomDir)
+	n, err := proc.Reap(filepath.Join(loomDir, "procs"), 5*time.Second)
+	if n > 0 && log != nil {
+		fmt.Fprintf(log, "killed %d process group(s) left running by an earlier loom that was killed\n", n)
+	}
+	if err != nil {
+		l.Unlock()
+		return nil, err
+	}
 	return func() { l.Unlock() }, nil
 }
 
@@ -536,6 +545,7 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 		Progress: ex.opt.Progress,
 		Threads:  1,
 		trial:    ex.trialRunner(),
+		procs:    filepath.Join(ex.ws.dir, "procs"),
 	}
 	for _, n := range st.Needs {
 		e := up[n]

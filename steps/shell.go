@@ -55,8 +55,7 @@ func (j *shellJob) Run(ctx context.Context, env *pipeline.Env) error {
 	for _, k := range keys {
 		cmd.Env = append(cmd.Env, k+"="+j.s.Env[k])
 	}
-	killGroup(cmd)
-	if err := cmd.Run(); err != nil {
+	if err := env.RunCommand(cmd); err != nil {
 		if ee, ok := err.(*exec.ExitError); ok && ctx.Err() == nil {
 			return fmt.Errorf("command exited with status %d", ee.ExitCode())
 		}
