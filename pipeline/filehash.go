@@ -53,7 +53,7 @@ func (s fileStamp) sameVersion(o fileStamp) bool {
 
 func openFileHasher(path string) *fileHasher {
 	h := &fileHasher{path: path, memo: map[string]fileStamp{}, fresh: map[string]fileStamp{}}
-	if b, err := os.ReadFile(path); err == nil {
+	if b, err := readFile(path); err == nil {
 		// A damaged memo is only a lost optimisation.
 		if json.Unmarshal(b, &h.memo) != nil {
 			h.memo = map[string]fileStamp{}

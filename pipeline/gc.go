@@ -20,6 +20,9 @@ type GCStats struct {
 // workspace lock meanwhile, so it never removes what a running `loom run` is writing.
 func GC(loomDir string) (GCStats, error) {
 	var st GCStats
+	if err := CheckLayout(loomDir); err != nil {
+		return st, err
+	}
 	unlock, err := lockDir(loomDir, nil)
 	if err != nil {
 		return st, err

@@ -86,36 +86,35 @@ func linkError(path string) error {
 
 // checkOutPath checks that no part of the workspace output rel (a path relative to the
 // workspace dir), nor the output itself, is a symbolic link: restoring or clearing it would
-// write or delete wherever the link points.
-func checkOutPath(dir, rel string) error {
+// write or delete wherever the link points. It returns the output's own Lstat, or nil when it
+// does not exist.
+func checkOutPath(dir, rel string) (fs.FileInfo, error) {
 	p := dir
+	var fi fs.FileInfo
 	for _, part := range strings.Split(filepath.ToSlash(filepath.Clean(rel)), "/") {
 		p = filepath.Join(p, part)
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return nil // nothing below a missing part exists to follow
+		var err error
+		if fi, err = os.Lstat(p); err != nil {
+			return nil, nil // nothing below a missing part exists to follow
 		}
 		if fi.Mode()&fs.ModeSymlink != 0 {
-			return linkError(p)
+			return nil, linkError(p)
 		}
 	}
-	return nil
+	return fi, nil
 }
 
 // clearOut removes the output rel before its stage runs, so that a command that appends to
 // it starts from nothing, as it did the first time: a file is removed, a folder emptied (the
 // command may expect it to exist).
 func clearOut(dir, rel string) error {
-	if err := checkOutPath(dir, rel); err != nil {
-		return err
-	}
+	fi, err := checkOutPath(dir, rel)
 	p := filepath.Join(dir, rel)
-	fi, err := os.Lstat(p)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
 	case err != nil:
 		return err
+	case fi == nil:
+		return nil
 	case !fi.IsDir():
 		return os.Remove(p)
 	}

@@ -197,11 +197,9 @@ func (w *Workspace) Run(ctx context.Context, opt Options) (*Report, error) {
 }
 
 // lockDir takes the lock of the workspace whose cache is loomDir, saying so on log when
-// another process holds it. Holding it, it clears what killed runs left behind.
+// another process holds it. Holding it, it clears what killed runs left behind. The caller
+// has checked the layout (CheckLayout) before writing anything below loomDir.
 func lockDir(loomDir string, log io.Writer) (func(), error) {
-	if err := CheckLayout(loomDir); err != nil {
-		return nil, err
-	}
 	l := flock.New(filepath.Join(loomDir, "lock"))
 	ok, err := l.TryLock()
 	if err != nil {
@@ -632,12 +630,15 @@ func (ex *executor) restore(st *manifest.Stage, e *Entry) error {
 		return nil
 	}
 	for _, o := range e.Outs {
-		if err := checkOutPath(ex.m.Dir, o.Path); err != nil {
+		fi, err := checkOutPath(ex.m.Dir, o.Path)
+		if err != nil {
 			return fmt.Errorf("restore %s: %w", o.Path, err)
 		}
 		path := filepath.Join(ex.m.Dir, filepath.FromSlash(o.Path))
-		if d, err := ex.ws.files.Digest(path); err == nil && d == o.Digest {
-			continue
+		if fi != nil && fi.Mode().IsRegular() {
+			if d, err := ex.ws.files.file(path, fi); err == nil && d == o.Digest {
+				continue
+			}
 		}
 		if err := ex.ws.cache.Restore(o, path); err != nil {
 			return fmt.Errorf("restore %s: %w", o.Path, err)
