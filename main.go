@@ -317,6 +317,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
+	if ctx.Err() != nil {
+		// Stages skipped by a Ctrl-C are not failures of their own, but the run did not finish.
+		fmt.Fprintln(stderr, "loom: run cancelled: stages that had not finished were not recorded")
+		return &exitError{exitFailed}
+	}
 	return runExit(stderr, rep)
 }
 

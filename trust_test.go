@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -245,5 +247,39 @@ func TestOutsideInputs(t *testing.T) {
 	os.WriteFile(data, append(src, []byte("11,1\n")...), 0o644)
 	if _, s, _ := runJSON(t, "-f", filepath.Join(dir, "pipeline.yaml")); statusOf(s)["load"] != "ran" {
 		t.Fatalf("an edited outside input was %v", statusOf(s)["load"])
+	}
+}
+
+// TestCancelStopsEveryKindWithinASecond cancels a run while each kind of stage runs (a long
+// training, a slow shell command) and wants loom back within a second, exiting 1 with nothing
+// recorded for the stage.
+func TestCancelStopsEveryKindWithinASecond(t *testing.T) {
+	for _, tc := range []struct{ name, edit string }{
+		{"train", "epochs: 300"},
+		{"shell", "shell"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := copyExample(t, "seed-case")
+			src, _ := os.ReadFile(path)
+			edited := strings.Replace(string(src), "epochs: 300", "epochs: 100000000", 1)
+			if tc.edit == "shell" {
+				edited += "  slow: {uses: shell, with: {run: \"trap '' TERM; sleep 30\"}}\n"
+				edited = strings.Replace(edited, "epochs: 100000000", "epochs: 300", 1)
+			}
+			os.WriteFile(path, []byte(edited), 0o644)
+			ctx, cancel := context.WithCancel(context.Background())
+			var cancelled time.Time
+			time.AfterFunc(700*time.Millisecond, func() { cancelled = time.Now(); cancel() })
+			var out, errOut bytes.Buffer
+			code := runCLI(ctx, []string{"run", "-f", path, "-j", "2"}, &out, &errOut)
+			returned := time.Now()
+			<-ctx.Done() // orders the write of cancelled before this read
+			if d := returned.Sub(cancelled); d > time.Second {
+				t.Errorf("loom returned %v after the cancel", d)
+			}
+			if code != exitFailed || !strings.Contains(errOut.String(), "run cancelled") {
+				t.Errorf("exit %d, want 1 saying the run was cancelled\n%s", code, errOut.String())
+			}
+		})
 	}
 }

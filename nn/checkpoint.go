@@ -206,6 +206,9 @@ func (s *fitState) run(t *trainer, net *Network, train, val Data, cfg TrainConfi
 			rng.Shuffle(len(s.order), func(i, j int) { s.order[i], s.order[j] = s.order[j], s.order[i] })
 		}
 		loss, acc := t.epoch(train, s.order)
+		if t.canceled() {
+			return ErrCanceled
+		}
 		st := EpochStats{Epoch: e + 1, Loss: loss, Accuracy: acc, ValLoss: math.NaN(), ValAccuracy: math.NaN(), LR: lr}
 		if val.Rows > 0 {
 			st.ValLoss, st.ValAccuracy = t.evaluate(val)

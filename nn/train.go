@@ -2,6 +2,7 @@ package nn
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -48,7 +49,13 @@ type TrainConfig struct {
 	Seed          uint64        `json:"seed"`
 
 	OnEpoch func(EpochStats) (stop bool, err error) `json:"-"`
+	// Done, if set, is checked between mini-batches: once it is closed, Fit returns
+	// ErrCanceled mid-epoch, so that an epoch over much data does not delay a Ctrl-C.
+	Done <-chan struct{} `json:"-"`
 }
+
+// ErrCanceled is returned by Fit when TrainConfig.Done is closed.
+var ErrCanceled = errors.New("training canceled")
 
 // EpochStats is one epoch's record. Loss is the mean data loss over the epoch's batches, taken
 // in training mode as the epoch went (without the L1/L2 penalty); ValLoss is measured after
@@ -158,6 +165,17 @@ type trainer struct {
 	xb, yb []float32 // the gathered mini-batch
 	grad   []float32 // ∂loss/∂output
 	batch  int
+	done   <-chan struct{}
+}
+
+// canceled reports whether TrainConfig.Done is closed.
+func (t *trainer) canceled() bool {
+	select {
+	case <-t.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // newTrainer validates cfg against net and allocates the step's buffers.
@@ -190,7 +208,7 @@ func newTrainer(net *Network, cfg TrainConfig) (*trainer, error) {
 		net: net, loss: lf, opt: newOptimizer(o, kind, len(net.params)),
 		l1: float32(cfg.L1), l2: float32(cfg.L2), clip: cfg.ClipGrad, lr: float32(o.LR),
 		xb: make([]float32, b*net.spec.Inputs), yb: make([]float32, b*net.outputs),
-		grad: make([]float32, b*net.outputs), batch: b,
+		grad: make([]float32, b*net.outputs), batch: b, done: cfg.Done,
 	}, nil
 }
 
@@ -324,7 +342,7 @@ func (t *trainer) epoch(d Data, order []int) (float64, float64) {
 	in, out := t.net.spec.Inputs, t.net.outputs
 	var sum float64
 	var correct int
-	for start := 0; start < d.Rows; start += t.batch {
+	for start := 0; start < d.Rows && !t.canceled(); start += t.batch {
 		rows := min(t.batch, d.Rows-start)
 		for r, idx := range order[start : start+rows] {
 			copy(t.xb[r*in:(r+1)*in], d.X[idx*in:(idx+1)*in])

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 )
 
 // noisyData is a small classification set with random labels: a network can fit the train part
@@ -125,6 +126,22 @@ func TestCallbackStopsAndFails(t *testing.T) {
 	cfg.OnEpoch = func(EpochStats) (bool, error) { return false, boom }
 	if _, err := Fit(mustNew(t, mlp(3, []int{4}, 2, "softmax", 1)), data, Data{}, cfg); !errors.Is(err, boom) {
 		t.Errorf("callback error not returned: %v", err)
+	}
+}
+
+// TestDoneStopsMidEpoch: closing Done stops Fit between mini-batches, not at the end of an
+// epoch that may take long.
+func TestDoneStopsMidEpoch(t *testing.T) {
+	data := noisyData(5, 200_000, 3, 2) // 6,250 batches an epoch
+	done := make(chan struct{})
+	close(done)
+	start := time.Now()
+	_, err := Fit(mustNew(t, mlp(3, []int{64}, 2, "softmax", 1)), data, Data{}, TrainConfig{Loss: LossCrossEntropy, Epochs: 1000, Done: done})
+	if !errors.Is(err, ErrCanceled) {
+		t.Fatalf("err %v, want ErrCanceled", err)
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Fatalf("Fit took %v to notice Done", d)
 	}
 }
 

@@ -65,11 +65,11 @@ type Env struct {
 }
 
 // RunCommand runs cmd, made with exec.CommandContext(ctx, ...), as a process of the stage: in
-// a process group of its own, which cancellation stops (SIGTERM, then SIGKILL after five
-// seconds) and which dies with loom; a group that a killed loom leaves behind is killed by the
+// a process group of its own, which cancellation stops (SIGTERM, then SIGKILL half a second later,
+// so that every stage answers Ctrl-C within about a second) and which dies with loom; a group that a killed loom leaves behind is killed by the
 // next loom before it starts any stage, so a rerun never runs beside an orphan.
 func (e *Env) RunCommand(cmd *exec.Cmd) error {
-	return proc.Run(cmd, e.procs, 5*time.Second)
+	return proc.Run(cmd, e.procs, 500*time.Millisecond)
 }
 
 // An Input is an upstream stage's artifact.

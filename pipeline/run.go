@@ -558,6 +558,9 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 	}
 	err = job.Run(ctx, env)
 	env.Log.(*prefixWriter).Flush()
+	if err == nil {
+		err = ctx.Err() // a job that finished as the run was cancelled is not stored
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("cancelled: %w", context.Cause(ctx))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -39,27 +40,27 @@ func openInput(env *pipeline.Env, key, name string, kinds ...string) (*os.File, 
 	return f, in, err
 }
 
-// readFrame reads the frame of the data stage this stage needs.
-func readFrame(env *pipeline.Env) (*frame.Frame, error) {
+// readFrame reads the frame of the data stage this stage needs. Cancelling ctx stops it.
+func readFrame(ctx context.Context, env *pipeline.Env) (*frame.Frame, error) {
 	f, in, err := openInput(env, "data", frameFile, dataKinds...)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fr, err := frame.ReadFrame(bufio.NewReader(f))
+	fr, err := frame.ReadFrame(bufio.NewReader(ctxIO{ctx: ctx, r: f}))
 	if err != nil {
 		return nil, fmt.Errorf("data from stage %s: %w", in.Stage, err)
 	}
 	return fr, nil
 }
 
-// writeFrame writes fr as the stage's artifact.
-func writeFrame(env *pipeline.Env, fr *frame.Frame) error {
+// writeFrame writes fr as the stage's artifact. Cancelling ctx stops it.
+func writeFrame(ctx context.Context, env *pipeline.Env, fr *frame.Frame) error {
 	f, err := os.Create(filepath.Join(env.Out, frameFile))
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriter(f)
+	w := bufio.NewWriterSize(ctxIO{ctx: ctx, w: f}, 64<<10)
 	if _, err := fr.WriteTo(w); err != nil {
 		f.Close()
 		return err
@@ -69,6 +70,28 @@ func writeFrame(env *pipeline.Env, fr *frame.Frame) error {
 		return err
 	}
 	return f.Close()
+}
+
+// ctxIO reads from r or writes to w until ctx is cancelled: a frame of a million rows takes
+// seconds to read or write, longer than a Ctrl-C should wait.
+type ctxIO struct {
+	ctx context.Context
+	r   io.Reader
+	w   io.Writer
+}
+
+func (c ctxIO) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+func (c ctxIO) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }
 
 // logShape logs a frame's size and split counts.
@@ -195,7 +218,7 @@ func (j *datasetJob) Deps() []string {
 	return []string{j.s.Path}
 }
 
-func (j *datasetJob) Run(_ context.Context, env *pipeline.Env) error {
+func (j *datasetJob) Run(ctx context.Context, env *pipeline.Env) error {
 	var (
 		fr  *frame.Frame
 		err error
@@ -207,7 +230,7 @@ func (j *datasetJob) Run(_ context.Context, env *pipeline.Env) error {
 		if j.s.Delimiter != "" {
 			delim, _ = utf8.DecodeRuneInString(j.s.Delimiter)
 		}
-		fr, err = frame.ReadCSV(env.Abs(j.s.Path), frame.CSVOptions{Delimiter: delim, Target: j.s.Target, Features: j.s.Features, Task: j.s.Task})
+		fr, err = frame.ReadCSV(env.Abs(j.s.Path), frame.CSVOptions{Delimiter: delim, Target: j.s.Target, Features: j.s.Features, Task: j.s.Task, Done: ctx.Done()})
 		var (
 			de *frame.DataError
 			ne *frame.NoColumnError
@@ -227,13 +250,16 @@ func (j *datasetJob) Run(_ context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if t := j.s.Text; t != nil {
 		if err := frame.MarkText(fr, t.Column, t.options()); err != nil {
 			return j.st.Errorf([]string{"text", "column"}, "dataset: %v", err)
 		}
 	}
 	logShape(env, fr)
-	return writeFrame(env, fr)
+	return writeFrame(ctx, env, fr)
 }
 
 // preprocessKind applies the preprocess steps in order.
@@ -403,7 +429,7 @@ type preprocessJob struct {
 }
 
 func (j *preprocessJob) Run(ctx context.Context, env *pipeline.Env) error {
-	fr, err := readFrame(env)
+	fr, err := readFrame(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -418,7 +444,7 @@ func (j *preprocessJob) Run(ctx context.Context, env *pipeline.Env) error {
 		}
 	}
 	logShape(env, fr)
-	return writeFrame(env, fr)
+	return writeFrame(ctx, env, fr)
 }
 
 // stepError places a step's error at the step in the manifest. An expression that does

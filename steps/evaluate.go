@@ -86,8 +86,8 @@ type evaluateJob struct {
 	asserts   []assertion
 }
 
-func (j *evaluateJob) Run(_ context.Context, env *pipeline.Env) error {
-	fr, err := readFrame(env)
+func (j *evaluateJob) Run(ctx context.Context, env *pipeline.Env) error {
+	fr, err := readFrame(ctx, env)
 	if err != nil {
 		return err
 	}

@@ -278,8 +278,8 @@ func (j *modelJob) specError(st *manifest.Stage, err error) error {
 	return st.Errorf([]string{"layers"}, "%v", err)
 }
 
-func (j *modelJob) Run(_ context.Context, env *pipeline.Env) error {
-	fr, err := readFrame(env)
+func (j *modelJob) Run(ctx context.Context, env *pipeline.Env) error {
+	fr, err := readFrame(ctx, env)
 	if err != nil {
 		return err
 	}

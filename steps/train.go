@@ -154,7 +154,7 @@ type trainJob struct {
 }
 
 func (j *trainJob) Run(ctx context.Context, env *pipeline.Env) error {
-	fr, err := readFrame(env)
+	fr, err := readFrame(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -174,6 +174,7 @@ func (j *trainJob) Run(ctx context.Context, env *pipeline.Env) error {
 		return err
 	}
 	cfg := j.cfg
+	cfg.Done = ctx.Done()
 	if cfg.Loss == "" || cfg.Loss == "auto" {
 		cfg.Loss = autoLoss(fr)
 	}

@@ -29,7 +29,13 @@ type CSVOptions struct {
 	// Categorical names columns to keep as text even when every cell is a
 	// number (codes such as zip codes).
 	Categorical []string
+	// Done, if set, is checked every few thousand rows: once it is closed,
+	// ReadCSV stops and returns ErrCanceled.
+	Done <-chan struct{}
 }
+
+// ErrCanceled is returned by ReadCSV when CSVOptions.Done is closed.
+var ErrCanceled = errors.New("reading canceled")
 
 // MissingMarkers are the cell values read as missing, compared after
 // trimming spaces and ignoring case: the empty cell, NA, N/A, NaN, null and ?.
@@ -96,7 +102,7 @@ func parseCSV(path string, data []byte, opt CSVOptions) (*Frame, error) {
 		return nil, &DataError{File: path, Err: errors.New("no target column given")}
 	}
 	delim := delimiterFor(path, opt.Delimiter)
-	raw, err := scanCSV(path, data, delim, nil)
+	raw, err := scanCSV(path, data, delim, nil, opt.Done)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +115,7 @@ func parseCSV(path string, data []byte, opt CSVOptions) (*Frame, error) {
 		return nil, err
 	}
 	if needText != nil {
-		second, err := scanCSV(path, data, delim, needText)
+		second, err := scanCSV(path, data, delim, needText, opt.Done)
 		if err != nil {
 			return nil, err
 		}
@@ -177,7 +183,7 @@ func delimiterFor(path string, d rune) rune {
 // scanCSV reads the file. With text nil it parses every cell as a number
 // into nums and stats; else it keeps the text of the columns marked in text,
 // with missing cells as "".
-func scanCSV(path string, data []byte, delim rune, text []bool) (*rawTable, error) {
+func scanCSV(path string, data []byte, delim rune, text []bool, done <-chan struct{}) (*rawTable, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &DataError{File: path, Err: errors.New("the file is empty (a header row is required)")}
@@ -206,6 +212,9 @@ func scanCSV(path string, data []byte, delim rune, text []bool) (*rawTable, erro
 			continue // a blank-looking line of spaces
 		}
 		line, _ := r.FieldPos(0)
+		if len(t.lines)%8192 == 0 && closed(done) {
+			return nil, ErrCanceled
+		}
 		t.add(line, rec, text)
 		if t.err != nil {
 			return nil, &DataError{File: path, Row: line, Column: header[t.badColumn], Err: t.err}
@@ -215,6 +224,16 @@ func scanCSV(path string, data []byte, delim rune, text []bool) (*rawTable, erro
 		return nil, &DataError{File: path, Row: 1, Err: errors.New("the file has a header but no data rows")}
 	}
 	return t, nil
+}
+
+// closed reports whether done is closed; a nil done never is.
+func closed(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
 }
 
 func newRawTable(header []string, rowsGuess int, text []bool) *rawTable {
