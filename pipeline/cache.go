@@ -200,9 +200,13 @@ func (c *Cache) Verify(ref FileRef) error {
 	}
 	if d != ref.Digest {
 		c.discard(path)
-		return fmt.Errorf("object %s (%s) is damaged: its content does not match its SHA-256", ref.Digest[:12], ref.Path)
+		return damagedError(ref)
 	}
 	return nil
+}
+
+func damagedError(ref FileRef) error {
+	return fmt.Errorf("object %s (%s) is damaged: its content does not match its SHA-256", ref.Digest[:12], ref.Path)
 }
 
 // discard removes a damaged object.
@@ -319,7 +323,7 @@ func (c *Cache) restoreVia(tmpDir string, ref FileRef, path string) error {
 	err = writeFileAtomicIn(tmpDir, path, &checkedReader{r: src, h: sha256.New(), want: ref.Digest}, ref.Mode|0o200, false)
 	if errors.Is(err, errDamaged) {
 		c.discard(src.Name())
-		return fmt.Errorf("object %s (%s) is damaged: its content does not match its SHA-256", ref.Digest[:12], ref.Path)
+		return damagedError(ref)
 	}
 	return err
 }

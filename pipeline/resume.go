@@ -23,6 +23,7 @@ import (
 // two runs the same run up to their budgets.
 type Checkpoints struct {
 	dir string
+	tmp string // .loom/tmp, emptied by the next run if this one is killed mid-write
 }
 
 // Checkpoints returns the checkpoint store of the running stage for budget, the setting that
@@ -52,18 +53,19 @@ func (e *Env) Checkpoints(version, budget string) *Checkpoints {
 		return nil
 	}
 	h := sha256.Sum256(append([]byte("loom resume v1\n"), b...))
-	return &Checkpoints{dir: filepath.Join(tr.ws.dir, "resume", hex.EncodeToString(h[:]))}
+	return &Checkpoints{dir: filepath.Join(tr.ws.dir, "resume", hex.EncodeToString(h[:])), tmp: filepath.Join(tr.ws.dir, "tmp")}
 }
 
-// Longest returns the path of the checkpoint with the largest budget below limit.
+// Longest returns the path of the checkpoint with the largest budget below limit. Checkpoints
+// are named BUDGET-SHA256.ckpt; Read checks the digest.
 func (c *Checkpoints) Longest(limit int) (budget int, path string, ok bool) {
 	entries, err := os.ReadDir(c.dir)
 	if err != nil {
 		return 0, "", false
 	}
 	for _, e := range entries {
-		n, err := strconv.Atoi(strings.TrimSuffix(e.Name(), ".ckpt"))
-		if err != nil || !strings.HasSuffix(e.Name(), ".ckpt") || n >= limit || n <= budget {
+		n, _, valid := parseCheckpointName(e.Name())
+		if !valid || n >= limit || n <= budget {
 			continue
 		}
 		budget, path, ok = n, filepath.Join(c.dir, e.Name()), true
@@ -71,27 +73,54 @@ func (c *Checkpoints) Longest(limit int) (budget int, path string, ok bool) {
 	return budget, path, ok
 }
 
+func parseCheckpointName(name string) (budget int, digest string, ok bool) {
+	b, d, found := strings.Cut(strings.TrimSuffix(name, ".ckpt"), "-")
+	n, err := strconv.Atoi(b)
+	if !found || err != nil || !strings.HasSuffix(name, ".ckpt") || !validDigest(Digest(d)) {
+		return 0, "", false
+	}
+	return n, d, true
+}
+
+// Read returns the content of the checkpoint at path, after checking it against the digest in
+// its name: a damaged checkpoint would continue training from wrong weights. A damaged one is
+// removed.
+func (c *Checkpoints) Read(path string) ([]byte, error) {
+	_, want, ok := parseCheckpointName(filepath.Base(path))
+	if !ok {
+		return nil, fmt.Errorf("%s is not a checkpoint", path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != want {
+		os.Remove(path)
+		return nil, fmt.Errorf("checkpoint %s is damaged: its content does not match its SHA-256", path)
+	}
+	return b, nil
+}
+
 // Save stores the checkpoint of a run with the given budget, written by write, unless one is
 // there already.
 func (c *Checkpoints) Save(budget int, write func(io.Writer) error) error {
-	final := filepath.Join(c.dir, fmt.Sprintf("%d.ckpt", budget))
-	if _, err := os.Stat(final); err == nil {
+	if have, _ := filepath.Glob(filepath.Join(c.dir, fmt.Sprintf("%d-*.ckpt", budget))); len(have) > 0 {
 		return nil
 	}
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return err
 	}
-	// The temporary file is in .loom/tmp, which the next run empties if this one is killed.
-	f, err := os.CreateTemp(filepath.Join(c.dir, "..", "..", "tmp"), "ckpt-")
+	f, err := os.CreateTemp(c.tmp, "ckpt-")
 	if err != nil {
 		return err
 	}
-	err = write(f)
+	h := sha256.New()
+	err = write(io.MultiWriter(f, h))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(f.Name(), final)
+		err = os.Rename(f.Name(), filepath.Join(c.dir, fmt.Sprintf("%d-%s.ckpt", budget, hex.EncodeToString(h.Sum(nil)))))
 	}
 	if err != nil {
 		os.Remove(f.Name())

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -253,12 +254,12 @@ func loadCheckpoint(env *pipeline.Env, store *pipeline.Checkpoints, epochs int) 
 	if !ok {
 		return nil
 	}
-	f, err := os.Open(path)
+	b, err := store.Read(path)
 	if err != nil {
+		fmt.Fprintf(env.Log, "ignoring checkpoint: %v\n", err)
 		return nil
 	}
-	defer f.Close()
-	ck, err := nn.ReadCheckpoint(bufio.NewReader(f))
+	ck, err := nn.ReadCheckpoint(bytes.NewReader(b))
 	if err != nil {
 		fmt.Fprintf(env.Log, "ignoring checkpoint %s: %v\n", path, err)
 		return nil

@@ -1,0 +1,34 @@
+package pipeline
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestDamagedCheckpointIsNotUsed: a checkpoint whose bytes changed is refused and removed, so
+// that training starts from scratch rather than from wrong weights.
+func TestDamagedCheckpointIsNotUsed(t *testing.T) {
+	root := t.TempDir()
+	c := &Checkpoints{dir: filepath.Join(root, "resume", "k"), tmp: root}
+	for _, budget := range []int{5, 15} {
+		if err := c.Save(budget, func(w io.Writer) error { _, err := io.WriteString(w, "weights after some epochs"); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, path, ok := c.Longest(45)
+	if !ok || n != 15 {
+		t.Fatalf("Longest(45) = %d, %v", n, ok)
+	}
+	if b, err := c.Read(path); err != nil || string(b) != "weights after some epochs" {
+		t.Fatalf("Read: %q, %v", b, err)
+	}
+	os.WriteFile(path, []byte("weights after sOme epochs"), 0o644)
+	if _, err := c.Read(path); err == nil {
+		t.Fatal("a damaged checkpoint was read")
+	}
+	if n, _, _ := c.Longest(45); n != 5 {
+		t.Fatalf("after the damaged one is removed, Longest(45) = %d, want 5", n)
+	}
+}
