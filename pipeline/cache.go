@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -48,6 +49,24 @@ type Digest string
 type Cache struct {
 	dir     string
 	objects *fileHasher // what each object held when it was last hashed
+	checked sync.Map    // folders below objects/ and actions/ found not to be links
+}
+
+// checkDir makes sure the folder of path, one of objects/ab or actions/ab, is not a symbolic
+// link before loom writes or deletes in it; a missing folder is made.
+func (c *Cache) checkDir(path string) error {
+	dir := filepath.Dir(path)
+	if _, ok := c.checked.Load(dir); ok {
+		return nil
+	}
+	if err := notLink(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	c.checked.Store(dir, true)
+	return nil
 }
 
 // OpenCache opens (creating if needed) the cache in dir.
@@ -61,7 +80,7 @@ func OpenCache(dir string) (*Cache, error) {
 }
 
 func newCache(dir string) *Cache {
-	return &Cache{dir: dir, objects: openFileHasher(filepath.Join(dir, "objects.json"))}
+	return &Cache{dir: dir, objects: openFileHasher(filepath.Join(dir, "objects.memo"))}
 }
 
 // Flush saves what the cache learned about its objects' stamps.
@@ -211,13 +230,18 @@ func damagedError(ref FileRef) error {
 
 // discard removes a damaged object.
 func (c *Cache) discard(path string) {
-	os.Remove(path)
+	if c.checkDir(path) == nil {
+		os.Remove(path)
+	}
 	c.objects.forget(path)
 }
 
 // Put records e under its ActionID. Its objects must already be stored.
 func (c *Cache) Put(e *Entry) error {
 	e.Output = e.Result.outputID()
+	if err := c.checkDir(c.actionPath(e.Action)); err != nil {
+		return err
+	}
 	if e.Recipe != nil {
 		// The recipe only explains misses (loom status), so it lives in a file of its own
 		// that hits never read.
@@ -285,7 +309,7 @@ func (c *Cache) Store(path, ref string) (FileRef, error) {
 	if err := tmp.Sync(); err != nil {
 		return FileRef{}, err
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := c.checkDir(dst); err != nil {
 		return FileRef{}, err
 	}
 	if err := os.Chmod(tmp.Name(), 0o444); err != nil {

@@ -13,8 +13,8 @@ import (
 //
 //	objects/ab/…      the cache's file contents, by digest (Cache)
 //	actions/ab/…      the cache's entries, by ActionID, and their recipes (Cache)
-//	objects.json      the stamps of objects when they were last hashed (Cache)
-//	files.json        the digests of the workspace's input files, by stamp (fileHasher)
+//	objects.memo      the stamps of objects when they were last hashed (Cache)
+//	files.memo        the digests of the workspace's input files, by stamp (fileHasher)
 //	out/STAGE/        each stage's artifact files, hard links to objects (linkOut)
 //	runs/NAME.json    the last run of each manifest (record.go)
 //	resume/KEY/       training checkpoints (Checkpoints)
@@ -27,11 +27,10 @@ import (
 // link: a workspace whose .loom, or a folder in it, is a link (say, from a hostile clone)
 // is an error naming the link, found before anything is written.
 
-// layoutDirs are the folders of .loom whose own entries are folders loom writes into.
-var layoutDirs = []string{"objects", "actions", "resume", "out", "procs", "runs", "valid", "tmp"}
-
-// CheckLayout checks that loomDir and the folders loom writes into below it are not symbolic
-// links. A missing folder is fine: loom makes it.
+// CheckLayout checks that loomDir and its entries are not symbolic links. A missing folder is
+// fine: loom makes it. The folders one level further down (objects/ab, actions/ab, resume/KEY)
+// are checked when loom first writes or deletes in one (Cache.checkDir), so that a run that
+// writes nothing reads no more folders than it must.
 func CheckLayout(loomDir string) error {
 	if err := notLink(loomDir); err != nil {
 		return err
@@ -46,17 +45,6 @@ func CheckLayout(loomDir string) error {
 	for _, e := range entries {
 		if e.Type()&fs.ModeSymlink != 0 {
 			return linkError(filepath.Join(loomDir, e.Name()))
-		}
-	}
-	for _, sub := range []string{"objects", "actions", "resume"} {
-		entries, err := os.ReadDir(filepath.Join(loomDir, sub))
-		if err != nil {
-			continue
-		}
-		for _, e := range entries {
-			if e.Type()&fs.ModeSymlink != 0 {
-				return linkError(filepath.Join(loomDir, sub, e.Name()))
-			}
 		}
 	}
 	return nil

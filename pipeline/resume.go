@@ -107,6 +107,9 @@ func (c *Checkpoints) Save(budget int, write func(io.Writer) error) error {
 	if have, _ := filepath.Glob(filepath.Join(c.dir, fmt.Sprintf("%d-*.ckpt", budget))); len(have) > 0 {
 		return nil
 	}
+	if err := notLink(c.dir); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return err
 	}

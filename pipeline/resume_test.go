@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -30,5 +31,21 @@ func TestDamagedCheckpointIsNotUsed(t *testing.T) {
 	}
 	if n, _, _ := c.Longest(45); n != 5 {
 		t.Fatalf("after the damaged one is removed, Longest(45) = %d, want 5", n)
+	}
+}
+
+// TestCheckpointFolderLink: a checkpoint folder that is a symbolic link is not written through.
+func TestCheckpointFolderLink(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	os.MkdirAll(filepath.Join(root, "resume"), 0o755)
+	os.Symlink(outside, filepath.Join(root, "resume", "k"))
+	c := &Checkpoints{dir: filepath.Join(root, "resume", "k"), tmp: root}
+	err := c.Save(5, func(w io.Writer) error { _, err := io.WriteString(w, "w"); return err })
+	var le *LinkError
+	if !errors.As(err, &le) {
+		t.Fatalf("Save through a link: %v", err)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Fatalf("wrote through the link: %v", entries)
 	}
 }

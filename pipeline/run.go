@@ -75,7 +75,7 @@ func Open(m *manifest.Manifest, kinds Kinds) (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Workspace{M: m, kinds: kinds, jobs: jobs, cache: c, files: openFileHasher(filepath.Join(dir, "files.json")), dir: dir}, nil
+	return &Workspace{M: m, kinds: kinds, jobs: jobs, cache: c, files: openFileHasher(filepath.Join(dir, "files.memo")), dir: dir}, nil
 }
 
 // Prepare checks every stage's settings with its kind without opening a cache, as
