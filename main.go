@@ -2,19 +2,9 @@
 // stages (load data, preprocess, build, train, evaluate, tune, shell commands) and loom runs
 // them as a DAG, in parallel where it can, caching every result by content.
 //
-// Usage:
-//
-//	loom run [-f FILE] [--set PATH=VALUE]... [--params FILE]... [-j N] [--force] [--verify] [--dry-run] [--json] [STAGE...]
-//	loom status [-f FILE]
-//	loom validate [-f FILE]
-//	loom dag [-f FILE] [--dot|--mermaid]
-//	loom metrics [-f FILE] [--json|--md]
-//	loom metrics diff [-f FILE] [--json|--md] OTHER.json
-//	loom gc [-f FILE]
-//	loom schema
-//
-// Exit codes: 0 success, 1 a stage failed, 2 the manifest or the command line is wrong,
-// 3 an assertion failed.
+// `loom help` lists the commands (the table `commands` in this file), `loom help COMMAND` a
+// command's flags. Exit codes: 0 success, 1 a stage failed, 2 the manifest or the command line
+// is wrong, 3 an assertion failed.
 package main
 
 import (
@@ -98,42 +88,115 @@ type exitError struct{ code int }
 
 func (e *exitError) Error() string { return "exit " + strconv.Itoa(e.code) }
 
-const usage = `loom runs machine-learning pipelines described in YAML.
+// A command is one loom subcommand. This table is the only place commands are named: it drives
+// `loom help`, `loom help CMD`, `loom CMD -h`, the usage in errors, and the README's command list
+// (TestREADMEListsTheCommands).
+type command struct {
+	name  string
+	lines []usageLine // what `loom help` prints for it
+	run   func(context.Context, []string, io.Writer, io.Writer) error
+}
 
-Usage:
-  loom run [-f FILE] [--set PATH=VALUE]... [--params FILE]... [-j N] [--force] [--verify] [--dry-run] [--json] [STAGE...]
-  loom status [-f FILE]                 which stages would run, and why
-  loom validate [-f FILE]               check the manifest against the schema and the DAG
-  loom dag [-f FILE] [--dot|--mermaid]  print the stage graph
-  loom metrics [-f FILE] [--json|--md]  the metrics of the last run
-  loom metrics diff OTHER.json          compare them with a saved 'loom run --json'
-  loom gc [-f FILE]                     remove cache entries no saved run references
-  loom schema                           print the manifest's JSON Schema
+// A usageLine is one synopsis line and what it does ("" for a line that speaks for itself).
+type usageLine struct{ syntax, short string }
 
-Exit codes: 0 success, 1 a stage failed, 2 the manifest or command line is wrong, 3 an assert failed.
-`
+// commands is filled in init, since the commands' functions print help from it.
+var commands []*command
+
+func init() {
+	commands = []*command{
+		{"run", []usageLine{{"loom run [-f FILE] [--set PATH=VALUE]... [--params FILE]... [-j N] [--force] [--verify] [--dry-run] [--json] [STAGE...]", ""}}, cmdRun},
+		{"status", []usageLine{{"loom status [-f FILE]", "which stages would run, and why"}}, cmdStatus},
+		{"validate", []usageLine{{"loom validate [-f FILE]", "check the manifest against the schema and the DAG"}}, cmdValidate},
+		{"dag", []usageLine{{"loom dag [-f FILE] [--dot|--mermaid]", "print the stage graph"}}, cmdDag},
+		{"metrics", []usageLine{
+			{"loom metrics [-f FILE] [--json|--md]", "the metrics of the last run"},
+			{"loom metrics diff [-f FILE] [--json|--md] OTHER.json", "compare them with a saved `loom run --json`"},
+		}, cmdMetrics},
+		{"gc", []usageLine{{"loom gc [-f FILE]", "remove cache entries no saved run references"}}, cmdGC},
+		{"schema", []usageLine{{"loom schema", "print the manifest's JSON Schema"}}, cmdSchema},
+		{"help", []usageLine{{"loom help [COMMAND]", "this text, or a command's flags"}}, cmdHelp},
+	}
+}
+
+func lookupCommand(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// synopsis writes the usage lines of cmds, the first after first and the others after rest,
+// the short texts aligned after the syntax.
+func synopsis(w io.Writer, first, rest string, cmds ...*command) {
+	width := 0
+	for _, c := range cmds {
+		for _, l := range c.lines {
+			if l.short != "" {
+				width = max(width, len(l.syntax))
+			}
+		}
+	}
+	prefix := first
+	for _, c := range cmds {
+		for _, l := range c.lines {
+			if l.short == "" {
+				fmt.Fprintf(w, "%s%s\n", prefix, l.syntax)
+			} else {
+				fmt.Fprintf(w, "%s%-*s  %s\n", prefix, width, l.syntax, l.short)
+			}
+			prefix = rest
+		}
+	}
+}
+
+const exitCodes = "Exit codes: 0 success, 1 a stage failed, 2 the manifest or command line is wrong, 3 an assert failed.\n"
+
+// writeUsage writes the general help.
+func writeUsage(w io.Writer) {
+	fmt.Fprint(w, "loom runs machine-learning pipelines described in YAML.\n\nUsage:\n")
+	synopsis(w, "  ", "  ", commands...)
+	fmt.Fprint(w, "\n"+exitCodes)
+}
+
+// cmdHelp prints the general help, or a command's usage and flags.
+func cmdHelp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	args, err := parseFlags(flag.NewFlagSet("help", flag.ContinueOnError), args)
+	switch {
+	case err != nil:
+		return err
+	case len(args) == 0:
+		writeUsage(stdout)
+		return nil
+	case len(args) > 1:
+		return usagef("help takes one command")
+	}
+	c := lookupCommand(args[0])
+	if c == nil {
+		return usagef("unknown command %q", args[0])
+	}
+	return c.run(ctx, []string{"-h"}, stdout, stderr)
+}
 
 // runCLI runs one loom command and returns its exit code.
 func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		writeUsage(stderr)
 		return exitUsage
-	}
-	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"run": cmdRun, "status": cmdStatus, "validate": cmdValidate, "dag": cmdDag,
-		"metrics": cmdMetrics, "gc": cmdGC, "schema": cmdSchema,
 	}
 	name := args[0]
-	if name == "help" || name == "-h" || name == "--help" {
-		fmt.Fprint(stdout, usage)
-		return exitOK
+	if name == "-h" || name == "--help" {
+		name = "help"
 	}
-	cmd, ok := commands[name]
-	if !ok {
-		fmt.Fprintf(stderr, "loom: unknown command %q\n\n%s", name, usage)
+	cmd := lookupCommand(name)
+	if cmd == nil {
+		fmt.Fprintf(stderr, "loom: unknown command %q\n\n", name)
+		writeUsage(stderr)
 		return exitUsage
 	}
-	err := cmd(ctx, args[1:], stdout, stderr)
+	err := cmd.run(ctx, args[1:], stdout, stderr)
 	var (
 		he  *helpError
 		ue  *usageError
@@ -174,7 +237,10 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				var b strings.Builder
-				fmt.Fprintf(&b, "usage: loom %s [flags]\n\nflags:\n", fs.Name())
+				synopsis(&b, "usage: ", "       ", lookupCommand(fs.Name()))
+				if hasFlags(fs) {
+					b.WriteString("\nflags:\n")
+				}
 				fs.SetOutput(&b)
 				fs.PrintDefaults()
 				return nil, &helpError{b.String()}
@@ -188,6 +254,12 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+func hasFlags(fs *flag.FlagSet) bool {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	return n > 0
 }
 
 // parseNoArgs parses flags for a command that takes no positional arguments.
@@ -512,7 +584,7 @@ func cmdMetrics(_ context.Context, args []string, stdout, _ io.Writer) error {
 	}
 	if len(pos) > 0 && pos[0] == "diff" {
 		if len(pos) != 2 {
-			return usagef("usage: loom metrics diff [-f FILE] OTHER.json")
+			return usagef("usage: %s", lookupCommand("metrics").lines[1].syntax)
 		}
 		other, err := readSummary(pos[1])
 		if err != nil {
@@ -630,8 +702,8 @@ func cmdGC(_ context.Context, args []string, stdout, _ io.Writer) error {
 }
 
 func cmdSchema(_ context.Context, args []string, stdout, _ io.Writer) error {
-	if len(args) > 0 {
-		return usagef("schema takes no arguments")
+	if err := parseNoArgs(flag.NewFlagSet("schema", flag.ContinueOnError), args); err != nil {
+		return err
 	}
 	_, err := stdout.Write(schemas.JSON)
 	return err

@@ -376,3 +376,23 @@ func TestHelpFlag(t *testing.T) {
 		t.Errorf("loom run -h: exit %d\n%s", code, out)
 	}
 }
+
+// TestREADMEListsTheCommands: the README's command list is `loom help`'s, line for line.
+func TestREADMEListsTheCommands(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "## Commands\n\n```\n")
+	block, _, _ := strings.Cut(section, "```")
+	var want strings.Builder
+	synopsis(&want, "", "", commands...)
+	if block != want.String() {
+		t.Errorf("README.md's Commands block:\n%s\nloom help lists:\n%s", block, want.String())
+	}
+	for _, c := range commands {
+		if code, out, _ := loom(t, "help", c.name); code != exitOK || !strings.Contains(out, "usage: loom "+c.name) {
+			t.Errorf("loom help %s: exit %d\n%s", c.name, code, out)
+		}
+	}
+}
