@@ -396,3 +396,19 @@ func TestREADMEListsTheCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusAfterARunOfSomeStages: a stage left out of the last run (`loom run STAGE`) is
+// explained against its earlier run, not reported as never run.
+func TestStatusAfterARunOfSomeStages(t *testing.T) {
+	path := copyExample(t, "seed-case")
+	if code, _, stderr := loom(t, "run", "-f", path); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := loom(t, "run", "-f", path, "--set", "lr=0.2", "train"); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, out, _ := loom(t, "status", "-f", path, "--set", "lr=0.2")
+	if code != 0 || strings.Contains(out, "never ran") || !strings.Contains(out, "upstream train changed") {
+		t.Errorf("status after running train alone:\n%s", out)
+	}
+}

@@ -20,6 +20,10 @@ type Summary struct {
 	Trials   map[string][]Trial            `json:"trials,omitempty"`
 	// Actions lists every cache entry the run used, trials included; `loom gc` keeps these.
 	Actions []ActionID `json:"actions,omitempty"`
+	// Earlier holds, for the stages of the manifest that a run of some stages (`loom run
+	// STAGE`) left out, their ActionIDs in earlier runs: `loom status` explains what changed
+	// since then.
+	Earlier map[string]ActionID `json:"earlier,omitempty"`
 }
 
 // StageSummary is one stage of a Summary.
@@ -78,6 +82,9 @@ func recordPath(loomDir, manifestPath string) string {
 
 func (w *Workspace) saveRecord(rep *Report) error {
 	s := rep.Summarize(w.M.Path)
+	if len(rep.Stages) < len(w.M.Order) {
+		s.Earlier = w.earlierActions(s)
+	}
 	b, err := json.Marshal(s)
 	if err != nil {
 		return err
@@ -87,6 +94,34 @@ func (w *Workspace) saveRecord(rep *Report) error {
 		return err
 	}
 	return writeFileAtomic(path, bytes.NewReader(b), 0o644, false)
+}
+
+// earlierActions returns the last known ActionIDs of the stages this run left out.
+func (w *Workspace) earlierActions(s *Summary) map[string]ActionID {
+	last, err := LastRun(w.M.Path)
+	if err != nil {
+		return nil
+	}
+	known := last.StageActions()
+	for _, st := range s.Stages {
+		delete(known, st.Name)
+	}
+	return known
+}
+
+// StageActions returns the last ActionID known for each stage: this run's and, for the stages
+// it left out, the earlier runs'.
+func (s *Summary) StageActions() map[string]ActionID {
+	out := make(map[string]ActionID, len(s.Stages)+len(s.Earlier))
+	for k, v := range s.Earlier {
+		out[k] = v
+	}
+	for _, st := range s.Stages {
+		if st.Action != "" {
+			out[st.Name] = st.Action
+		}
+	}
+	return out
 }
 
 // LastRun reads the saved summary of the last run of the manifest at manifestPath.

@@ -18,12 +18,9 @@ type StageState struct {
 // the cache, and if not, what changed since the run that made the closest cache entry.
 // It reads input files but runs nothing and writes only the file-digest memo.
 func (w *Workspace) Status() ([]StageState, error) {
-	last, _ := LastRun(w.M.Path)
 	prev := map[string]ActionID{}
-	if last != nil {
-		for _, s := range last.Stages {
-			prev[s.Name] = s.Action
-		}
+	if last, err := LastRun(w.M.Path); err == nil {
+		prev = last.StageActions()
 	}
 	outputs := map[string]OutputID{}
 	var states []StageState
