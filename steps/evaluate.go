@@ -23,7 +23,9 @@ import (
 // evaluateKind computes metrics of a trained model on one split and checks assertions.
 type evaluateKind struct{}
 
-func (evaluateKind) Version() string { return "1+nn" + nn.Version }
+func (evaluateKind) Version() string {
+	return "1+nn" + nn.Version + "+frame" + frame.Version + "+metrics" + metrics.Version
+}
 
 type evaluateSettings struct {
 	Split     string   `yaml:"split"`

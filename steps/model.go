@@ -23,7 +23,7 @@ const modelFile = "model.safetensors"
 // modelKind builds a network whose input width and output layer come from the data.
 type modelKind struct{}
 
-func (modelKind) Version() string { return "1+nn" + nn.Version }
+func (modelKind) Version() string { return "1+nn" + nn.Version + "+frame" + frame.Version }
 
 // layerSetting is one item of `layers`, before the data fixes `units: auto`.
 type layerSetting struct {

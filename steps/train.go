@@ -33,7 +33,9 @@ const (
 // trainKind trains the network of a model stage on the train split, validating on the val split.
 type trainKind struct{}
 
-func (trainKind) Version() string { return "1+nn" + nn.Version }
+func (trainKind) Version() string {
+	return "1+nn" + nn.Version + "+frame" + frame.Version + "+plot" + plot.Version
+}
 
 type trainSettings struct {
 	Loss      string `yaml:"loss"`

@@ -38,7 +38,7 @@ const (
 type tuneKind struct{}
 
 // Version changes whenever the search's decisions can change (package search included).
-func (tuneKind) Version() string { return "2" }
+func (tuneKind) Version() string { return "2+search" + search.Version }
 
 type tuneSettings struct {
 	Target    string `yaml:"target"`

@@ -19,6 +19,10 @@ import (
 	"math"
 )
 
+// Version identifies the behaviour of this package: it changes whenever the same predictions
+// can give other metric values, so that a cache keyed on it misses.
+const Version = "1"
+
 // ErrUndefined is wrapped by errors from metrics that have no value for the given data, where
 // scikit-learn raises an error or returns NaN: ROC AUC when y_true holds a single class, R²
 // with fewer than two samples.

@@ -15,6 +15,10 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
+// Version identifies the behaviour of this package: it changes whenever the same data can
+// give other image bytes, so that a cache keyed on it misses.
+const Version = "1"
+
 // Width and Height are the size in pixels of the PNG images this package writes.
 const (
 	Width  = 640

@@ -13,6 +13,11 @@ import (
 	"sort"
 )
 
+// Version identifies the behaviour of this package: it changes whenever the same space, seed
+// and results can propose other trials or rank them otherwise, so that a cache keyed on it
+// misses.
+const Version = "1"
+
 // A Dist is the kind of distribution of one dimension.
 type Dist int
 
