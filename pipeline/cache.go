@@ -105,6 +105,7 @@ type Result struct {
 	Metrics map[string]float64 `json:"metrics,omitempty"` // numbers the stage reports
 	Tables  []Table            `json:"tables,omitempty"`  // tables the stage reports
 	Failed  []string           `json:"failed,omitempty"`  // failed assertions
+	Trials  []Trial            `json:"trials,omitempty"`  // sub-runs the stage reports (a sweep's trials)
 }
 
 // A FileRef names one stored file.

@@ -61,7 +61,7 @@ type Env struct {
 
 	result Result
 	trial  TrialRunner
-	procs  string // .loom/procs
+	loom   string // the workspace's .loom folder
 }
 
 // RunCommand runs cmd, made with exec.CommandContext(ctx, ...), as a process of the stage: in
@@ -69,7 +69,7 @@ type Env struct {
 // so that every stage answers Ctrl-C within about a second) and which dies with loom; a group that a killed loom leaves behind is killed by the
 // next loom before it starts any stage, so a rerun never runs beside an orphan.
 func (e *Env) RunCommand(cmd *exec.Cmd) error {
-	return proc.Run(cmd, e.procs, 500*time.Millisecond)
+	return proc.Run(cmd, filepath.Join(e.loom, "procs"), 500*time.Millisecond)
 }
 
 // An Input is an upstream stage's artifact.
@@ -149,6 +149,10 @@ func (e *Env) ReportMetric(name string, v float64) {
 	}
 	e.result.Metrics[name] = v
 }
+
+// ReportTrials records the runs of part of the pipeline the stage made with other params (a
+// sweep's trials); --json lists them under "trials".
+func (e *Env) ReportTrials(trials []Trial) { e.result.Trials = trials }
 
 // ReportTable records a table to print after the run.
 func (e *Env) ReportTable(t Table) { e.result.Tables = append(e.result.Tables, t) }

@@ -36,13 +36,13 @@ type StageSummary struct {
 	Action  ActionID `json:"action,omitempty"`
 }
 
-// A Trial is one trial of a tune stage.
+// A Trial is one run of part of the pipeline with other params that a stage made (a sweep's
+// trial), as it reports it with Env.ReportTrials: --json lists them under "trials".
 type Trial struct {
 	Number  int                `json:"trial"`
 	Params  map[string]any     `json:"params"`
 	Metrics map[string]float64 `json:"metrics"`
 	Status  string             `json:"status"`
-	Epochs  int                `json:"epochs,omitempty"`
 	Error   string             `json:"error,omitempty"`
 }
 

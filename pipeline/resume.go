@@ -30,8 +30,7 @@ type Checkpoints struct {
 // varies (e.g. "epochs"); version is the stage kind's Version. It returns nil when the stage
 // runs outside a workspace's cache.
 func (e *Env) Checkpoints(version, budget string) *Checkpoints {
-	tr, ok := e.trial.(*trialRunner)
-	if !ok || tr == nil || tr.ws == nil {
+	if e.loom == "" {
 		return nil
 	}
 	settings := make(map[string]any, len(e.Stage.Settings))
@@ -53,7 +52,7 @@ func (e *Env) Checkpoints(version, budget string) *Checkpoints {
 		return nil
 	}
 	h := sha256.Sum256(append([]byte("loom resume v1\n"), b...))
-	return &Checkpoints{dir: filepath.Join(tr.ws.dir, "resume", hex.EncodeToString(h[:])), tmp: filepath.Join(tr.ws.dir, "tmp")}
+	return &Checkpoints{dir: filepath.Join(e.loom, "resume", hex.EncodeToString(h[:])), tmp: filepath.Join(e.loom, "tmp")}
 }
 
 // Longest returns the path of the checkpoint with the largest budget below limit. Checkpoints

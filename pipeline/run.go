@@ -543,7 +543,7 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 		Progress: ex.opt.Progress,
 		Threads:  1,
 		trial:    ex.trialRunner(),
-		procs:    filepath.Join(ex.ws.dir, "procs"),
+		loom:     ex.ws.dir,
 	}
 	for _, n := range st.Needs {
 		e := up[n]

@@ -2,10 +2,8 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 )
 
@@ -68,28 +66,15 @@ func (t *trialRunner) RunTrial(ctx context.Context, target string, overrides map
 	return res, nil
 }
 
-// trialsFile is the artifact file in which a tune stage lists its trials.
-const trialsFile = "trials.json"
-
-// noteTrials collects the trials a tune stage's entry lists, for the report.
+// noteTrials collects the trials a stage's entry reports, for the report.
 func (ex *executor) noteTrials(name string, e *Entry) {
-	for _, f := range e.Files {
-		if f.Path != trialsFile {
-			continue
-		}
-		b, err := os.ReadFile(ex.ws.cache.ObjectPath(f.Digest))
-		if err != nil {
-			return
-		}
-		var trials []Trial
-		if json.Unmarshal(b, &trials) != nil {
-			return
-		}
-		ex.mu.Lock()
-		if ex.trialsOut == nil {
-			ex.trialsOut = map[string][]Trial{}
-		}
-		ex.trialsOut[name] = trials
-		ex.mu.Unlock()
+	if len(e.Trials) == 0 {
+		return
 	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.trialsOut == nil {
+		ex.trialsOut = map[string][]Trial{}
+	}
+	ex.trialsOut[name] = e.Trials
 }

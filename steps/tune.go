@@ -20,7 +20,7 @@ import (
 	"github.com/loom-ml/loom/steps/search"
 )
 
-// Artifact files of a tune stage. The executor reads trialsFile into the run report.
+// Artifact files of a tune stage.
 const (
 	trialsFile = "trials.json"
 	bestFile   = "best.yaml"
@@ -38,7 +38,7 @@ const (
 type tuneKind struct{}
 
 // Version changes whenever the search's decisions can change (package search included).
-func (tuneKind) Version() string { return "2+search" + search.Version }
+func (tuneKind) Version() string { return "3+search" + search.Version }
 
 type tuneSettings struct {
 	Target    string `yaml:"target"`
@@ -580,10 +580,13 @@ func (j *tuneJob) report(env *pipeline.Env, sw *sweep) error {
 		return fmt.Errorf("every trial failed; the first: %s", sw.trials[0].err)
 	}
 	list := make([]pipeline.Trial, len(sw.trials))
+	records := make([]trialRecord, len(sw.trials))
 	for i, tr := range sw.trials {
-		list[i] = pipeline.Trial{Number: i + 1, Params: sw.trialParams(tr), Metrics: tr.best.metrics, Status: sw.finalStatus(tr), Epochs: tr.epochs, Error: tr.err}
+		list[i] = pipeline.Trial{Number: i + 1, Params: sw.trialParams(tr), Metrics: tr.best.metrics, Status: sw.finalStatus(tr), Error: tr.err}
+		records[i] = trialRecord{list[i], tr.epochs}
 	}
-	b, err := json.MarshalIndent(list, "", "  ")
+	env.ReportTrials(list)
+	b, err := json.MarshalIndent(records, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -628,6 +631,12 @@ func (sw *sweep) trialParams(tr *trialState) map[string]any {
 
 // table lays the trials out best first: trial, each param, each metric of the target, the
 // epochs trained and the status.
+// trialRecord is a trial as trials.json lists it: with the epochs it trained, all rungs counted.
+type trialRecord struct {
+	pipeline.Trial
+	Epochs int `json:"epochs,omitempty"`
+}
+
 func (sw *sweep) table(order []int, list []pipeline.Trial) pipeline.Table {
 	paths := make([]string, 0, len(sw.job.space)+1)
 	for _, d := range sw.job.space {
@@ -661,7 +670,7 @@ func (sw *sweep) table(order []int, list []pipeline.Trial) pipeline.Table {
 				row = append(row, "")
 			}
 		}
-		row = append(row, strconv.Itoa(tr.Epochs), tr.Status)
+		row = append(row, strconv.Itoa(sw.trials[i].epochs), tr.Status)
 		t.Rows = append(t.Rows, row)
 	}
 	return t
