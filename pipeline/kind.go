@@ -56,8 +56,6 @@ type Env struct {
 	Log io.Writer
 	// Progress, when not nil, is a terminal that may show a progress display.
 	Progress io.Writer
-	// Threads is the number of CPU threads this stage may use.
-	Threads int
 
 	result Result
 	trial  TrialRunner

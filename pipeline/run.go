@@ -541,7 +541,6 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 		Out:      out,
 		Log:      &prefixWriter{w: ex.log(), prefix: st.Name + ": "},
 		Progress: ex.opt.Progress,
-		Threads:  1,
 		trial:    ex.trialRunner(),
 		loom:     ex.ws.dir,
 	}
