@@ -80,7 +80,7 @@ func GC(loomDir string) (GCStats, error) {
 	}
 	// Shortcuts, not results: training checkpoints (a longer run can start from scratch) and
 	// the memo of manifests that passed the schema check.
-	for _, sub := range []string{"resume", "valid"} {
+	for _, sub := range []string{"scratch", "resume", "valid"} {
 		if err := os.RemoveAll(filepath.Join(loomDir, sub)); err != nil {
 			return st, err
 		}

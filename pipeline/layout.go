@@ -17,7 +17,7 @@ import (
 //	files.memo        the digests of the workspace's input files, by stamp (fileHasher)
 //	out/STAGE/        each stage's artifact files, hard links to objects (linkOut)
 //	runs/NAME.json    the last run of each manifest (record.go)
-//	resume/KEY/       training checkpoints (Checkpoints)
+//	scratch/KEY/      what stages keep to go faster, e.g. training checkpoints (Scratch)
 //	procs/PGID        the process groups of running shell commands (procs.go)
 //	valid/HASH        manifests that passed the schema check (main)
 //	tmp/              files being written; emptied whenever the lock is taken
@@ -28,8 +28,8 @@ import (
 // is an error naming the link, found before anything is written.
 
 // CheckLayout checks that loomDir and its entries are not symbolic links. A missing folder is
-// fine: loom makes it. The folders one level further down (objects/ab, actions/ab, resume/KEY)
-// are checked when loom first writes or deletes in one (Cache.checkDir), so that a run that
+// fine: loom makes it. The folders one level further down (objects/ab, actions/ab, scratch/KEY)
+// are checked when loom first writes or deletes in one (Cache.checkDir, Scratch.Write), so that a run that
 // writes nothing reads no more folders than it must.
 func CheckLayout(loomDir string) error {
 	if err := notLink(loomDir); err != nil {

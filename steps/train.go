@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -233,7 +234,7 @@ func (j *trainJob) Run(ctx context.Context, env *pipeline.Env) error {
 // same settings and inputs, if one is stored, and stores its own: an ASHA promotion from 5 to
 // 15 epochs trains 10, with the bytes 15 from scratch would give.
 func (j *trainJob) fit(env *pipeline.Env, net *nn.Network, train, val nn.Data, cfg nn.TrainConfig) (*nn.Network, *nn.History, error) {
-	store := env.Checkpoints(trainKind{}.Version(), "epochs")
+	store := env.Scratch(trainKind{}.Version(), "epochs")
 	if store == nil || !nn.Resumable(cfg) {
 		h, err := nn.Fit(net, train, val, cfg)
 		return net, h, err
@@ -243,27 +244,36 @@ func (j *trainJob) fit(env *pipeline.Env, net *nn.Network, train, val nn.Data, c
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := store.Save(cfg.Epochs, ck.Write); err != nil {
+	if err := store.Write(checkpointName(cfg.Epochs), ck.Write); err != nil {
 		fmt.Fprintf(env.Log, "could not store a checkpoint: %v\n", err)
 	}
 	return net, h, nil
 }
 
+// checkpointName names the checkpoint after epochs in a stage's scratch folder.
+func checkpointName(epochs int) string { return strconv.Itoa(epochs) + ".ckpt" }
+
 // loadCheckpoint returns the checkpoint of the longest stored run shorter than epochs, or nil.
 // A checkpoint that cannot be read is only a lost shortcut.
-func loadCheckpoint(env *pipeline.Env, store *pipeline.Checkpoints, epochs int) *nn.Checkpoint {
-	done, path, ok := store.Longest(epochs)
-	if !ok {
+func loadCheckpoint(env *pipeline.Env, store *pipeline.Scratch, epochs int) *nn.Checkpoint {
+	done := 0
+	for _, name := range store.List() {
+		n, err := strconv.Atoi(strings.TrimSuffix(name, ".ckpt"))
+		if err == nil && name == checkpointName(n) && n < epochs && n > done {
+			done = n
+		}
+	}
+	if done == 0 {
 		return nil
 	}
-	b, err := store.Read(path)
+	b, err := store.Read(checkpointName(done))
 	if err != nil {
 		fmt.Fprintf(env.Log, "ignoring checkpoint: %v\n", err)
 		return nil
 	}
 	ck, err := nn.ReadCheckpoint(bytes.NewReader(b))
 	if err != nil {
-		fmt.Fprintf(env.Log, "ignoring checkpoint %s: %v\n", path, err)
+		fmt.Fprintf(env.Log, "ignoring checkpoint %s: %v\n", checkpointName(done), err)
 		return nil
 	}
 	fmt.Fprintf(env.Log, "continuing from the checkpoint after %d epochs\n", done)
