@@ -19,10 +19,16 @@ import (
 	"github.com/loom-ml/loom/internal/suggest"
 )
 
-// JSON is the manifest's JSON Schema (draft 2020-12), as `loom schema` prints it.
+// JSON is the manifest's JSON Schema (draft 2020-12) as written, with `${...}` wherever a value
+// may be one: what `loom schema` prints and editors read (see AsWritten).
 //
 //go:embed pipeline.schema.json
 var JSON []byte
+
+// Resolved is the schema of a manifest after interpolation, which loom validates against.
+//
+//go:embed resolved.schema.json
+var Resolved []byte
 
 // URL is the schema's $id.
 const URL = "https://github.com/loom-ml/loom/schemas/pipeline.schema.json"
@@ -54,9 +60,9 @@ func Warm() { go Schema() }
 // Schema returns the compiled schema.
 func Schema() (*jsonschema.Schema, error) {
 	compiled.once.Do(func() {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(JSON))
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(Resolved))
 		if err != nil {
-			compiled.err = fmt.Errorf("pipeline.schema.json: %w", err)
+			compiled.err = fmt.Errorf("resolved.schema.json: %w", err)
 			return
 		}
 		c := jsonschema.NewCompiler()

@@ -23,7 +23,7 @@ func TestSchemaCompiles(t *testing.T) {
 // property (directly or through its $ref) must have one.
 func TestEveryPropertyHasADescription(t *testing.T) {
 	var doc map[string]any
-	if err := json.Unmarshal(JSON, &doc); err != nil {
+	if err := json.Unmarshal(Resolved, &doc); err != nil {
 		t.Fatal(err)
 	}
 	defs := doc["$defs"].(map[string]any)
@@ -157,7 +157,7 @@ func TestValidDocuments(t *testing.T) {
 // BenchmarkCompile is the one-time cost a loom process pays on its first validation.
 func BenchmarkCompile(b *testing.B) {
 	for b.Loop() {
-		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(JSON)))
+		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(Resolved)))
 		if err != nil {
 			b.Fatal(err)
 		}
