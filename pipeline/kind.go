@@ -58,7 +58,7 @@ type Env struct {
 	Progress io.Writer
 
 	result Result
-	trial  TrialRunner
+	parts  PartRunner
 	loom   string // the workspace's .loom folder
 }
 
@@ -160,18 +160,20 @@ func (e *Env) ReportTable(t Table) { e.result.Tables = append(e.result.Tables, t
 // without redoing the work; loom exits with code 3.
 func (e *Env) AssertFailed(msg string) { e.result.Failed = append(e.result.Failed, msg) }
 
-// Trials returns the runner a tune stage uses to run the pipeline with other params.
-func (e *Env) Trials() TrialRunner { return e.trial }
+// Parts returns the runner with which a stage runs parts of the pipeline with other params, as
+// a sweep runs its trials.
+func (e *Env) Parts() PartRunner { return e.parts }
 
-// A TrialRunner runs part of the pipeline with overridden params, through the same cache.
-type TrialRunner interface {
-	// RunTrial runs target and what it needs with params overridden and returns the
+// A PartRunner runs part of the pipeline (a target stage and what it needs) with overridden
+// params, through the same cache. It is safe for concurrent use.
+type PartRunner interface {
+	// RunPart runs target and what it needs with params overridden and returns the
 	// metrics of every stage it ran or found cached.
-	RunTrial(ctx context.Context, target string, overrides map[string]any) (*TrialResult, error)
+	RunPart(ctx context.Context, target string, overrides map[string]any) (*PartResult, error)
 }
 
-// TrialResult is the outcome of one trial.
-type TrialResult struct {
+// PartResult is the outcome of one run of a part.
+type PartResult struct {
 	Metrics map[string]map[string]float64 // stage -> metric -> value
 	Ran     []string                      // stages that ran (the rest were cached)
 }

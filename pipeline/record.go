@@ -62,7 +62,7 @@ func (r *Report) Summarize(manifestPath string) *Summary {
 		}
 		s.Stages = append(s.Stages, ss)
 	}
-	s.Actions = append(s.Actions, r.trialActions...)
+	s.Actions = append(s.Actions, r.partActions...)
 	return s
 }
 

@@ -162,7 +162,7 @@ type Report struct {
 	Stages []*StageResult
 	Trials map[string][]Trial // tune stage -> trials
 
-	trialActions []ActionID // cache entries used by trials
+	partActions []ActionID // cache entries used by parts run by stages (a sweep's trials)
 }
 
 // Run runs the selected stages, in parallel where the DAG allows, taking results from the
@@ -232,7 +232,7 @@ type executor struct {
 	jobs        map[string]Job
 	opt         Options
 	materialize bool // restore workspace outputs and fill .loom/out
-	trials      *trialRunner
+	parts       *partRunner
 
 	mu        sync.Mutex
 	trialsOut map[string][]Trial
@@ -264,8 +264,8 @@ func (ex *executor) run(ctx context.Context, names []string) *Report {
 	}
 	wg.Wait()
 	rep := &Report{Trials: ex.trialsOut}
-	if ex.trials != nil {
-		rep.trialActions = ex.trials.actions
+	if ex.parts != nil {
+		rep.partActions = ex.parts.actions
 	}
 	for _, n := range names {
 		rep.Stages = append(rep.Stages, q.results[n])
@@ -541,7 +541,7 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 		Out:      out,
 		Log:      &prefixWriter{w: ex.log(), prefix: st.Name + ": "},
 		Progress: ex.opt.Progress,
-		trial:    ex.trialRunner(),
+		parts:    ex.partRunner(),
 		loom:     ex.ws.dir,
 	}
 	for _, n := range st.Needs {

@@ -281,7 +281,7 @@ func (j *tuneJob) Run(ctx context.Context, env *pipeline.Env) error {
 
 // newSweep makes the sweep's sampler: the grid's points, a seeded random sampler or TPE.
 func (j *tuneJob) newSweep(env *pipeline.Env) *sweep {
-	sw := &sweep{job: j, runner: env.Trials(), log: env.Log, parallel: j.window(), slots: make(chan struct{}, j.workers()), histIndex: map[int]int{}}
+	sw := &sweep{job: j, runner: env.Parts(), log: env.Log, parallel: j.window(), slots: make(chan struct{}, j.workers()), histIndex: map[int]int{}}
 	switch j.method {
 	case "tpe":
 		sw.sampler = search.NewTPE(j.space, j.s.Seed)
@@ -304,7 +304,7 @@ func (j *tuneJob) newSweep(env *pipeline.Env) *sweep {
 type sweep struct {
 	ctx      context.Context
 	job      *tuneJob
-	runner   pipeline.TrialRunner
+	runner   pipeline.PartRunner
 	log      io.Writer
 	parallel int            // the decision window
 	slots    chan struct{}  // one per trial allowed to run now
@@ -326,7 +326,7 @@ type unit struct {
 	rung   int
 	budget int
 	done   chan struct{}
-	res    *pipeline.TrialResult
+	res    *pipeline.PartResult
 	err    error
 }
 
@@ -442,7 +442,7 @@ func (sw *sweep) exec(ctx context.Context, u *unit) {
 		u.err = context.Cause(ctx)
 		return
 	}
-	u.res, u.err = sw.runner.RunTrial(ctx, sw.job.s.Target, u.over)
+	u.res, u.err = sw.runner.RunPart(ctx, sw.job.s.Target, u.over)
 }
 
 // record takes a finished unit's outcome into its trial, the sampler's history and the

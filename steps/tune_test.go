@@ -565,7 +565,7 @@ func TestASHARanksTrialsByTheirBestRung(t *testing.T) {
 	j.s.Scheduler.ASHA = &ashaSettings{Resource: "params.train.epochs"}
 	sw := &sweep{ctx: context.Background(), job: j, log: io.Discard, asha: asha.Fresh(), histIndex: map[int]int{}}
 	done := func(trial, rung, budget int, f1 float64) *unit {
-		return &unit{trial: trial, rung: rung, budget: budget, res: &pipeline.TrialResult{Metrics: map[string]map[string]float64{
+		return &unit{trial: trial, rung: rung, budget: budget, res: &pipeline.PartResult{Metrics: map[string]map[string]float64{
 			"evaluate": {"f1": f1}, "train": {"epochs": float64(budget)},
 		}}}
 	}

@@ -7,25 +7,25 @@ import (
 	"sync"
 )
 
-// trialRunner runs trials of a tune stage through the workspace's cache.
-type trialRunner struct {
+// partRunner runs parts of the pipeline through the workspace's cache.
+type partRunner struct {
 	ws *Workspace
 
 	mu      sync.Mutex
-	actions []ActionID // every entry a trial used, for the run record
+	actions []ActionID // every entry a part used, for the run record (gc keeps them)
 }
 
-func (ex *executor) trialRunner() TrialRunner {
+func (ex *executor) partRunner() PartRunner {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
-	if ex.trials == nil {
-		ex.trials = &trialRunner{ws: ex.ws}
+	if ex.parts == nil {
+		ex.parts = &partRunner{ws: ex.ws}
 	}
-	return ex.trials
+	return ex.parts
 }
 
-// RunTrial implements TrialRunner.
-func (t *trialRunner) RunTrial(ctx context.Context, target string, overrides map[string]any) (*TrialResult, error) {
+// RunPart implements PartRunner.
+func (t *partRunner) RunPart(ctx context.Context, target string, overrides map[string]any) (*PartResult, error) {
 	m, err := t.ws.M.WithParams(overrides)
 	if err != nil {
 		return nil, err
@@ -40,13 +40,13 @@ func (t *trialRunner) RunTrial(ctx context.Context, target string, overrides map
 	}
 	for _, n := range names {
 		if len(jobs[n].Outs()) > 0 {
-			return nil, fmt.Errorf("stage %s writes workspace files (outs), which trials running side by side would overwrite", n)
+			return nil, fmt.Errorf("stage %s writes workspace files (outs), which parts running side by side would overwrite", n)
 		}
 	}
-	// Trials run one stage at a time each: the tune stage decides how many trials run at once.
+	// A part runs one stage at a time: the stage that runs parts decides how many run at once.
 	ex := &executor{ws: t.ws, m: m, jobs: jobs, opt: Options{Jobs: 1, Log: io.Discard}}
 	rep := ex.run(ctx, names)
-	res := &TrialResult{Metrics: map[string]map[string]float64{}}
+	res := &PartResult{Metrics: map[string]map[string]float64{}}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, st := range rep.Stages {
