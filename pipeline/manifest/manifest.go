@@ -32,8 +32,9 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Kinds lists the stage kinds a manifest may use, in the order the documentation gives them.
-var Kinds = []string{"dataset", "preprocess", "model", "train", "evaluate", "tune", "shell"}
+// Kinds lists the stage kinds a manifest may use, in the order the documentation gives them:
+// the schema's, which TestKindsAgree in package steps checks against the kinds loom implements.
+var Kinds = schemas.Kinds
 
 // stageNameRE is the pattern of a stage name; names become folder names and CLI arguments.
 var stageNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
