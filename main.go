@@ -323,7 +323,7 @@ func (mf *manifestFlags) loadRemembered() (*manifest.Manifest, error) {
 		fmt.Fprintf(h, "%d\n", len(b))
 		h.Write(b)
 	}
-	memo := filepath.Join(filepath.Dir(mf.file), ".loom", "valid", hex.EncodeToString(h.Sum(nil)))
+	memo := pipeline.LayoutOf(filepath.Dir(mf.file)).Valid(hex.EncodeToString(h.Sum(nil)))
 	_, err = os.Stat(memo)
 	trusted := err == nil
 	m, err := manifest.Parse(mf.file, src, manifest.Options{Sets: mf.sets, ParamFiles: mf.params, Trusted: trusted})
@@ -688,7 +688,7 @@ func cmdGC(_ context.Context, args []string, stdout, _ io.Writer) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	dir := filepath.Join(filepath.Dir(mf.file), ".loom")
+	dir := pipeline.LayoutOf(filepath.Dir(mf.file)).Dir()
 	if _, err := os.Stat(dir); err != nil {
 		fmt.Fprintf(stdout, "no cache in %s\n", filepath.Dir(mf.file))
 		return nil

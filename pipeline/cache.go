@@ -71,8 +71,9 @@ func (c *Cache) checkDir(path string) error {
 
 // OpenCache opens (creating if needed) the cache in dir.
 func OpenCache(dir string) (*Cache, error) {
-	for _, sub := range []string{"objects", "actions", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+	l := Layout(dir)
+	for _, sub := range []string{l.Objects(), l.Actions(), l.Tmp()} {
+		if err := os.MkdirAll(sub, 0o755); err != nil {
 			return nil, fmt.Errorf("cache: %w", err)
 		}
 	}
@@ -80,7 +81,7 @@ func OpenCache(dir string) (*Cache, error) {
 }
 
 func newCache(dir string) *Cache {
-	return &Cache{dir: dir, objects: openFileHasher(filepath.Join(dir, "objects.memo"))}
+	return &Cache{dir: dir, objects: openFileHasher(Layout(dir).ObjectsMemo())}
 }
 
 // Flush saves what the cache learned about its objects' stamps.
@@ -134,12 +135,12 @@ func (r *Result) outputID() OutputID {
 }
 
 func (c *Cache) actionPath(id ActionID) string {
-	return filepath.Join(c.dir, "actions", string(id[:2]), string(id))
+	return filepath.Join(Layout(c.dir).Actions(), string(id[:2]), string(id))
 }
 
 // ObjectPath returns where the object with digest d is (or would be) stored.
 func (c *Cache) ObjectPath(d Digest) string {
-	return filepath.Join(c.dir, "objects", string(d[:2]), string(d))
+	return filepath.Join(Layout(c.dir).Objects(), string(d[:2]), string(d))
 }
 
 // missError explains a cache miss.
@@ -289,7 +290,7 @@ func (c *Cache) Store(path, ref string) (FileRef, error) {
 	if err != nil {
 		return FileRef{}, err
 	}
-	tmp, err := os.CreateTemp(filepath.Join(c.dir, "tmp"), "obj-")
+	tmp, err := os.CreateTemp(Layout(c.dir).Tmp(), "obj-")
 	if err != nil {
 		return FileRef{}, err
 	}
@@ -332,7 +333,7 @@ func (c *Cache) Restore(ref FileRef, path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	err := c.restoreVia(filepath.Join(c.dir, "tmp"), ref, path)
+	err := c.restoreVia(Layout(c.dir).Tmp(), ref, path)
 	if errors.Is(err, syscall.EXDEV) {
 		err = c.restoreVia(filepath.Dir(path), ref, path)
 	}
@@ -377,7 +378,7 @@ func (c *Cache) writeAtomic(path string, r io.Reader, mode fs.FileMode, durable 
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return writeFileAtomicIn(filepath.Join(c.dir, "tmp"), path, r, mode, durable)
+	return writeFileAtomicIn(Layout(c.dir).Tmp(), path, r, mode, durable)
 }
 
 // writeFileAtomic writes r to a temporary file in path's folder and renames it to path, so

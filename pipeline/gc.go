@@ -29,7 +29,8 @@ func GC(loomDir string) (GCStats, error) {
 	}
 	defer unlock()
 	keep := map[ActionID]bool{}
-	runs, _ := filepath.Glob(filepath.Join(loomDir, "runs", "*.json"))
+	l := Layout(loomDir)
+	runs, _ := filepath.Glob(filepath.Join(l.Runs(), "*.json"))
 	for _, r := range runs {
 		b, err := os.ReadFile(r)
 		if err != nil {
@@ -45,7 +46,7 @@ func GC(loomDir string) (GCStats, error) {
 	}
 	c := newCache(loomDir)
 	objects := map[Digest]bool{}
-	err = walkFiles(filepath.Join(loomDir, "actions"), func(path string, fi fs.FileInfo) error {
+	err = walkFiles(l.Actions(), func(path string, fi fs.FileInfo) error {
 		isRecipe := strings.HasSuffix(path, recipeSuffix)
 		id := ActionID(strings.TrimSuffix(filepath.Base(path), recipeSuffix))
 		if keep[id] {
@@ -67,7 +68,7 @@ func GC(loomDir string) (GCStats, error) {
 	if err != nil {
 		return st, err
 	}
-	err = walkFiles(filepath.Join(loomDir, "objects"), func(path string, fi fs.FileInfo) error {
+	err = walkFiles(l.Objects(), func(path string, fi fs.FileInfo) error {
 		if objects[Digest(filepath.Base(path))] {
 			return nil
 		}
@@ -80,8 +81,8 @@ func GC(loomDir string) (GCStats, error) {
 	}
 	// Shortcuts, not results: training checkpoints (a longer run can start from scratch) and
 	// the memo of manifests that passed the schema check.
-	for _, sub := range []string{"scratch", "resume", "valid"} {
-		if err := os.RemoveAll(filepath.Join(loomDir, sub)); err != nil {
+	for _, dir := range l.shortcuts() {
+		if err := os.RemoveAll(dir); err != nil {
 			return st, err
 		}
 	}

@@ -59,7 +59,7 @@ type Env struct {
 
 	result Result
 	parts  PartRunner
-	loom   string // the workspace's .loom folder
+	loom   Layout
 }
 
 // RunCommand runs cmd, made with exec.CommandContext(ctx, ...), as a process of the stage: in
@@ -67,7 +67,7 @@ type Env struct {
 // so that every stage answers Ctrl-C within about a second) and which dies with loom; a group that a killed loom leaves behind is killed by the
 // next loom before it starts any stage, so a rerun never runs beside an orphan.
 func (e *Env) RunCommand(cmd *exec.Cmd) error {
-	return proc.Run(cmd, filepath.Join(e.loom, "procs"), 500*time.Millisecond)
+	return proc.Run(cmd, e.loom.Procs(), 500*time.Millisecond)
 }
 
 // An Input is an upstream stage's artifact.

@@ -27,6 +27,46 @@ import (
 // link: a workspace whose .loom, or a folder in it, is a link (say, from a hostile clone)
 // is an error naming the link, found before anything is written.
 
+// A Layout is a workspace's .loom folder; its methods name what is in it, so that the layout
+// is written down here only.
+type Layout string
+
+// LayoutOf returns the layout of the workspace in dir, the manifest's folder.
+func LayoutOf(dir string) Layout { return Layout(filepath.Join(dir, ".loom")) }
+
+// Dir returns the .loom folder itself.
+func (l Layout) Dir() string { return string(l) }
+
+func (l Layout) path(parts ...string) string {
+	return filepath.Join(append([]string{string(l)}, parts...)...)
+}
+
+// Objects, Actions, Out, Runs, Scratch, Procs and Tmp are the folders of the table above.
+func (l Layout) Objects() string           { return l.path("objects") }
+func (l Layout) Actions() string           { return l.path("actions") }
+func (l Layout) Out(stage string) string   { return l.path("out", stage) }
+func (l Layout) Runs() string              { return l.path("runs") }
+func (l Layout) Scratch(key string) string { return l.path("scratch", key) }
+func (l Layout) Procs() string             { return l.path("procs") }
+func (l Layout) Tmp() string               { return l.path("tmp") }
+
+// Valid returns the memo file of a manifest that passed the schema check, by the hash of what
+// was checked.
+func (l Layout) Valid(hash string) string { return l.path("valid", hash) }
+
+// FilesMemo and ObjectsMemo are the digest memos of input files and of objects.
+func (l Layout) FilesMemo() string   { return l.path("files.memo") }
+func (l Layout) ObjectsMemo() string { return l.path("objects.memo") }
+
+// Lock is the workspace lock's file.
+func (l Layout) Lock() string { return l.path("lock") }
+
+// shortcuts are the folders gc empties: they only make runs faster (scratch; resume is its
+// name before stop 19) or skip checks (valid).
+func (l Layout) shortcuts() []string {
+	return []string{l.path("scratch"), l.path("resume"), l.path("valid")}
+}
+
 // CheckLayout checks that loomDir and its entries are not symbolic links. A missing folder is
 // fine: loom makes it. The folders one level further down (objects/ab, actions/ab, scratch/KEY)
 // are checked when loom first writes or deletes in one (Cache.checkDir, Scratch.Write), so that a run that
@@ -123,7 +163,7 @@ func clearOut(dir, rel string) error {
 // lock writes there, so it is called when the lock is taken.
 // The bookkeeping files in .loom itself are written through temporary files beside them.
 func cleanTmp(loomDir string) {
-	dir := filepath.Join(loomDir, "tmp")
+	dir := Layout(loomDir).Tmp()
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		os.RemoveAll(filepath.Join(dir, e.Name()))

@@ -77,7 +77,7 @@ func round(v float64, digits int) float64 {
 // recordPath is where the last run of a manifest is saved.
 func recordPath(loomDir, manifestPath string) string {
 	base := strings.TrimSuffix(filepath.Base(manifestPath), filepath.Ext(manifestPath))
-	return filepath.Join(loomDir, "runs", base+".json")
+	return filepath.Join(Layout(loomDir).Runs(), base+".json")
 }
 
 func (w *Workspace) saveRecord(rep *Report) error {
@@ -126,7 +126,7 @@ func (s *Summary) StageActions() map[string]ActionID {
 
 // LastRun reads the saved summary of the last run of the manifest at manifestPath.
 func LastRun(manifestPath string) (*Summary, error) {
-	dir := filepath.Join(filepath.Dir(manifestPath), ".loom")
+	dir := LayoutOf(filepath.Dir(manifestPath)).Dir()
 	b, err := os.ReadFile(recordPath(dir, manifestPath))
 	if os.IsNotExist(err) {
 		return nil, fmt.Errorf("%s has not been run yet (no %s)", manifestPath, recordPath(dir, manifestPath))

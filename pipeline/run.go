@@ -67,7 +67,7 @@ func Open(m *manifest.Manifest, kinds Kinds) (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(m.Dir, ".loom")
+	dir := LayoutOf(m.Dir).Dir()
 	if err := CheckLayout(dir); err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func Open(m *manifest.Manifest, kinds Kinds) (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Workspace{M: m, kinds: kinds, jobs: jobs, cache: c, files: openFileHasher(filepath.Join(dir, "files.memo")), dir: dir}, nil
+	return &Workspace{M: m, kinds: kinds, jobs: jobs, cache: c, files: openFileHasher(Layout(dir).FilesMemo()), dir: dir}, nil
 }
 
 // Prepare checks every stage's settings with its kind without opening a cache, as
@@ -200,7 +200,7 @@ func (w *Workspace) Run(ctx context.Context, opt Options) (*Report, error) {
 // another process holds it. Holding it, it clears what killed runs left behind. The caller
 // has checked the layout (CheckLayout) before writing anything below loomDir.
 func lockDir(loomDir string, log io.Writer) (func(), error) {
-	l := flock.New(filepath.Join(loomDir, "lock"))
+	l := flock.New(Layout(loomDir).Lock())
 	ok, err := l.TryLock()
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", l.Path(), err)
@@ -214,7 +214,7 @@ func lockDir(loomDir string, log io.Writer) (func(), error) {
 		}
 	}
 	cleanTmp(loomDir)
-	n, err := proc.Reap(filepath.Join(loomDir, "procs"), 5*time.Second)
+	n, err := proc.Reap(Layout(loomDir).Procs(), 5*time.Second)
 	if n > 0 && log != nil {
 		fmt.Fprintf(log, "killed %d process group(s) left running by an earlier loom that was killed\n", n)
 	}
@@ -542,7 +542,7 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 		Log:      &prefixWriter{w: ex.log(), prefix: st.Name + ": "},
 		Progress: ex.opt.Progress,
 		parts:    ex.partRunner(),
-		loom:     ex.ws.dir,
+		loom:     Layout(ex.ws.dir),
 	}
 	for _, n := range st.Needs {
 		e := up[n]
@@ -652,7 +652,7 @@ func (ex *executor) restore(st *manifest.Stage, e *Entry) error {
 // linkOut makes .loom/out/STAGE hold the stage's artifact files, as hard links to the objects.
 // A marker file names the output it holds, so an unchanged stage costs one read.
 func (w *Workspace) linkOut(stage string, e *Entry) error {
-	dir := filepath.Join(w.dir, "out", stage)
+	dir := Layout(w.dir).Out(stage)
 	if len(e.Files) == 0 {
 		if _, err := os.Lstat(dir); err != nil {
 			return nil // the usual case of a stage without artifacts: one syscall
@@ -663,7 +663,7 @@ func (w *Workspace) linkOut(stage string, e *Entry) error {
 	if b, err := readFile(marker); err == nil && string(b) == string(e.Output) && w.linked(dir, e) {
 		return nil
 	}
-	tmp, err := os.MkdirTemp(filepath.Join(w.dir, "tmp"), "out-")
+	tmp, err := os.MkdirTemp(Layout(w.dir).Tmp(), "out-")
 	if err != nil {
 		return err
 	}

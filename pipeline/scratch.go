@@ -53,7 +53,7 @@ func (e *Env) Scratch(version string, ignore ...string) *Scratch {
 		return nil
 	}
 	h := sha256.Sum256(append([]byte("loom scratch v1\n"), b...))
-	return &Scratch{dir: filepath.Join(e.loom, "scratch", hex.EncodeToString(h[:])), tmp: filepath.Join(e.loom, "tmp")}
+	return &Scratch{dir: e.loom.Scratch(hex.EncodeToString(h[:])), tmp: e.loom.Tmp()}
 }
 
 // List returns the names of the files in the folder.

@@ -605,7 +605,7 @@ func (j *tuneJob) report(env *pipeline.Env, sw *sweep) error {
 	}
 	y := []byte(yb.String())
 	header := fmt.Sprintf("# best params of tune stage %s (trial %d, %s %v); apply with: loom run --params %s\n",
-		env.Stage.Name, order[0]+1, j.s.Objective.Metric, best.best.metrics[j.s.Objective.Metric], filepath.Join(".loom", "out", env.Stage.Name, bestFile))
+		env.Stage.Name, order[0]+1, j.s.Objective.Metric, best.best.metrics[j.s.Objective.Metric], filepath.Join(pipeline.LayoutOf("").Out(env.Stage.Name), bestFile))
 	if err := os.WriteFile(filepath.Join(env.Out, bestFile), append([]byte(header), y...), 0o644); err != nil {
 		return err
 	}
