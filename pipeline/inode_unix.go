@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix && !linux && !darwin
 
 package pipeline
 
@@ -7,12 +7,11 @@ import (
 	"syscall"
 )
 
-// inode returns the file's inode number and its status-change time in nanoseconds. The
-// ctime moves with every write, chmod and link and, unlike the mtime, cannot be set back by
-// `touch -r` or a restoring archiver, so a file whose content changed cannot keep its stamp.
+// inode returns the file's inode number; the status-change time is not read on these
+// systems, so a stamp there rests on size, mtime and inode.
 func inode(fi fs.FileInfo) (ino uint64, ctime int64) {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return uint64(st.Ino), st.Ctim.Nano()
+		return uint64(st.Ino), 0
 	}
 	return 0, 0
 }

@@ -585,6 +585,7 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 
 // storeTree stores the file or every file below the folder at path, naming each by prefix
 // joined with its path relative to path.
+//
 // Outputs hold regular files and folders only: a link would be stored as what it points to and
 // restored as a copy, and a special file could block the read.
 func (ex *executor) storeTree(path, prefix string) ([]FileRef, error) {
