@@ -61,10 +61,11 @@ func (l Layout) ObjectsMemo() string { return l.path("objects.memo") }
 // Lock is the workspace lock's file.
 func (l Layout) Lock() string { return l.path("lock") }
 
-// shortcuts are the folders gc empties: they only make runs faster (scratch; resume is its
-// name before stop 19) or skip checks (valid).
+// shortcuts are what gc removes besides unused entries and objects: folders that only make runs
+// faster (scratch) or skip checks (valid), and what earlier versions of loom kept (resume,
+// files.json).
 func (l Layout) shortcuts() []string {
-	return []string{l.path("scratch"), l.path("resume"), l.path("valid")}
+	return []string{l.path("scratch"), l.path("valid"), l.path("resume"), l.path("files.json")}
 }
 
 // CheckLayout checks that loomDir and its entries are not symbolic links. A missing folder is
