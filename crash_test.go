@@ -62,7 +62,7 @@ stages:
 // TestKillNeverPoisonsTheCache kills loom (SIGKILL, no chance to clean up) at random moments
 // of a slow shell chain and of examples/sweep. After every kill, a rerun must exit 0 with the
 // metrics of a clean run, --verify must pass, and no process the killed loom started may be
-// left.
+// left, a second after the kill and after the rerun.
 func TestKillNeverPoisonsTheCache(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills loom 40 times")
@@ -97,6 +97,12 @@ func TestKillNeverPoisonsTheCache(t *testing.T) {
 				time.Sleep(time.Duration(rng.Float64() * float64(took)))
 				cmd.Process.Signal(syscall.SIGKILL)
 				cmd.Wait()
+				// The commands die with loom: the kernel kills each, its watchdog their groups.
+				for deadline := time.Now().Add(time.Second); len(processesMarked(mark)) > 0; time.Sleep(10 * time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Fatalf("kill %d: a second after the kill, processes of the killed run live on: %v", i, processesMarked(mark))
+					}
+				}
 
 				got := rerun(t, tc.manifest)
 				if !equalMetrics(got, want) {

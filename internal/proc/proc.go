@@ -19,8 +19,9 @@ import (
 
 // Run starts cmd in a process group of its own, records the group in dir while it runs, and
 // waits for it. Cancelling cmd's context sends SIGTERM to the whole group, then SIGKILL
-// after grace. If loom dies, the kernel kills the command (Linux's parent-death signal);
-// what the command started is killed by Reap in the next loom.
+// after grace. If loom dies, the kernel kills the command (Linux's parent-death signal) and a
+// watchdog process kills its group, what it started included; should the watchdog die with
+// loom (a kill of loom's whole process group), Reap in the next loom kills the group.
 func Run(cmd *exec.Cmd, dir string, grace time.Duration) error {
 	configure(cmd, grace)
 	// The parent-death signal fires when the thread that started the child exits, and the Go
@@ -30,8 +31,14 @@ func Run(cmd *exec.Cmd, dir string, grace time.Duration) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	record, rerr := writeRecord(dir, cmd.Process.Pid)
+	pgid := cmd.Process.Pid
+	watch('+', pgid)
+	record, rerr := writeRecord(dir, pgid)
 	err := cmd.Wait()
+	// What the command left running in its group would go on writing after the stage's outputs
+	// were stored: it ends with the command.
+	killGroup(pgid)
+	watch('-', pgid)
 	if record != "" {
 		os.Remove(record)
 	}

@@ -94,3 +94,55 @@ func TestRunRecordsWhileRunning(t *testing.T) {
 		t.Fatal("a child of the cancelled command lives on")
 	}
 }
+
+// TestRunEndsWhatTheCommandLeft: a background process the command started and did not wait
+// for dies with the command.
+func TestRunEndsWhatTheCommandLeft(t *testing.T) {
+	cmd := exec.CommandContext(context.Background(), "sh", "-c", "sleep 30 >/dev/null 2>&1 & echo started")
+	if err := Run(cmd, t.TempDir(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	pgid := cmd.Process.Pid
+	deadline := time.Now().Add(2 * time.Second)
+	for groupAlive(pgid) {
+		if time.Now().After(deadline) {
+			t.Fatal("the background child outlived the command")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestWatchdogKillsTheGroupsOfADeadLoom: a process that runs a command through Run and is then
+// killed with SIGKILL leaves nothing: the watchdog kills the command's group.
+func TestWatchdogKillsTheGroupsOfADeadLoom(t *testing.T) {
+	if os.Getenv("LOOM_PROC_CHILD") != "" {
+		Run(exec.CommandContext(context.Background(), "sh", "-c", "sleep 30 & sleep 30"), os.Getenv("LOOM_PROC_CHILD"), time.Second)
+		return
+	}
+	dir := t.TempDir()
+	child := exec.Command(os.Args[0], "-test.run=^TestWatchdogKillsTheGroupsOfADeadLoom$")
+	child.Env = append(os.Environ(), "LOOM_PROC_CHILD="+dir)
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pgid int
+	deadline := time.Now().Add(10 * time.Second)
+	for pgid == 0 {
+		if entries, _ := os.ReadDir(dir); len(entries) == 1 {
+			pgid, _ = strconv.Atoi(entries[0].Name())
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the child never started its command")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	child.Process.Signal(syscall.SIGKILL)
+	child.Wait()
+	deadline = time.Now().Add(2 * time.Second)
+	for groupAlive(pgid) {
+		if time.Now().After(deadline) {
+			t.Fatal("the command's group outlived the killed process")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
