@@ -63,9 +63,9 @@ type Env struct {
 }
 
 // RunCommand runs cmd, made with exec.CommandContext(ctx, ...), as a process of the stage: in
-// a process group of its own, which cancellation stops (SIGTERM, then SIGKILL half a second later,
-// so that every stage answers Ctrl-C within about a second) and which dies with loom; a group that a killed loom leaves behind is killed by the
-// next loom before it starts any stage, so a rerun never runs beside an orphan.
+// a process group of its own, which cancellation stops (SIGTERM, then SIGKILL half a second
+// later, so that every stage answers Ctrl-C within about a second), which ends with the command
+// and which dies with loom (see internal/proc); a rerun never runs beside an orphan.
 func (e *Env) RunCommand(cmd *exec.Cmd) error {
 	return proc.Run(cmd, e.loom.Procs(), 500*time.Millisecond)
 }
