@@ -323,11 +323,12 @@ func (mf *manifestFlags) loadRemembered() (*manifest.Manifest, error) {
 		fmt.Fprintf(h, "%d\n", len(b))
 		h.Write(b)
 	}
-	memo := pipeline.LayoutOf(filepath.Dir(mf.file)).Valid(hex.EncodeToString(h.Sum(nil)))
+	loom := pipeline.LayoutOf(filepath.Dir(mf.file))
+	memo := loom.Valid(hex.EncodeToString(h.Sum(nil)))
 	_, err = os.Stat(memo)
 	trusted := err == nil
 	m, err := manifest.Parse(mf.file, src, manifest.Options{Sets: mf.sets, ParamFiles: mf.params, Trusted: trusted})
-	if err == nil && !trusted && pipeline.CheckLayout(filepath.Dir(filepath.Dir(memo))) == nil && os.MkdirAll(filepath.Dir(memo), 0o755) == nil {
+	if err == nil && !trusted && pipeline.CheckLayout(loom.Dir()) == nil && os.MkdirAll(filepath.Dir(memo), 0o755) == nil {
 		os.WriteFile(memo, nil, 0o644) // losing it only costs a check next time
 	}
 	return m, err

@@ -47,7 +47,7 @@ type Digest string
 // takes the workspace lock so that two runs do not fight over the workspace outputs they
 // restore.
 type Cache struct {
-	dir     string
+	l       Layout
 	objects *fileHasher // what each object held when it was last hashed
 	checked sync.Map    // folders below objects/ and actions/ found not to be links
 }
@@ -81,14 +81,15 @@ func OpenCache(dir string) (*Cache, error) {
 }
 
 func newCache(dir string) *Cache {
-	return &Cache{dir: dir, objects: openFileHasher(Layout(dir).ObjectsMemo())}
+	l := Layout(dir)
+	return &Cache{l: l, objects: openFileHasher(l.ObjectsMemo())}
 }
 
 // Flush saves what the cache learned about its objects' stamps.
 func (c *Cache) Flush() error { return c.objects.save() }
 
 // Dir returns the cache's folder.
-func (c *Cache) Dir() string { return c.dir }
+func (c *Cache) Dir() string { return c.l.Dir() }
 
 // An Entry is what the cache records for one ActionID.
 type Entry struct {
@@ -135,12 +136,12 @@ func (r *Result) outputID() OutputID {
 }
 
 func (c *Cache) actionPath(id ActionID) string {
-	return filepath.Join(Layout(c.dir).Actions(), string(id[:2]), string(id))
+	return filepath.Join(c.l.Actions(), string(id[:2]), string(id))
 }
 
 // ObjectPath returns where the object with digest d is (or would be) stored.
 func (c *Cache) ObjectPath(d Digest) string {
-	return filepath.Join(Layout(c.dir).Objects(), string(d[:2]), string(d))
+	return filepath.Join(c.l.Objects(), string(d[:2]), string(d))
 }
 
 // missError explains a cache miss.
@@ -198,7 +199,7 @@ func (c *Cache) Damaged(e *Entry) []string {
 		path := c.ObjectPath(f.Digest)
 		if d, err := hashFile(path); err == nil && d != f.Digest {
 			c.discard(path)
-			out = append(out, fmt.Sprintf("object %s (%s)", f.Digest[:12], f.Path))
+			out = append(out, f.object())
 		}
 	}
 	return out
@@ -211,12 +212,12 @@ func (c *Cache) Verify(ref FileRef) error {
 	path := c.ObjectPath(ref.Digest)
 	fi, err := os.Lstat(path)
 	if err != nil {
-		return fmt.Errorf("object %s (%s) missing", ref.Digest[:12], ref.Path)
+		return fmt.Errorf("%s missing", ref.object())
 	}
 	d := Digest("")
 	if fi.Mode().IsRegular() && fi.Size() == ref.Size {
 		if d, err = c.objects.file(path, fi); err != nil {
-			return fmt.Errorf("object %s (%s): %w", ref.Digest[:12], ref.Path, err)
+			return fmt.Errorf("%s: %w", ref.object(), err)
 		}
 	}
 	if d != ref.Digest {
@@ -226,8 +227,13 @@ func (c *Cache) Verify(ref FileRef) error {
 	return nil
 }
 
+// object names the object of ref in messages: "object 3f2a9c01b7e4 (model.safetensors)".
+func (ref FileRef) object() string {
+	return fmt.Sprintf("object %s (%s)", ref.Digest[:12], ref.Path)
+}
+
 func damagedError(ref FileRef) error {
-	return fmt.Errorf("object %s (%s) is damaged: its content does not match its SHA-256", ref.Digest[:12], ref.Path)
+	return fmt.Errorf("%s is damaged: its content does not match its SHA-256", ref.object())
 }
 
 // discard removes a damaged object.
@@ -290,7 +296,7 @@ func (c *Cache) Store(path, ref string) (FileRef, error) {
 	if err != nil {
 		return FileRef{}, err
 	}
-	tmp, err := os.CreateTemp(Layout(c.dir).Tmp(), "obj-")
+	tmp, err := os.CreateTemp(c.l.Tmp(), "obj-")
 	if err != nil {
 		return FileRef{}, err
 	}
@@ -333,7 +339,7 @@ func (c *Cache) Restore(ref FileRef, path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	err := c.restoreVia(Layout(c.dir).Tmp(), ref, path)
+	err := c.restoreVia(c.l.Tmp(), ref, path)
 	if errors.Is(err, syscall.EXDEV) {
 		err = c.restoreVia(filepath.Dir(path), ref, path)
 	}
@@ -378,7 +384,7 @@ func (c *Cache) writeAtomic(path string, r io.Reader, mode fs.FileMode, durable 
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return writeFileAtomicIn(Layout(c.dir).Tmp(), path, r, mode, durable)
+	return writeFileAtomicIn(c.l.Tmp(), path, r, mode, durable)
 }
 
 // writeFileAtomic writes r to a temporary file in path's folder and renames it to path, so

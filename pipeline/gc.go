@@ -23,13 +23,13 @@ func GC(loomDir string) (GCStats, error) {
 	if err := CheckLayout(loomDir); err != nil {
 		return st, err
 	}
-	unlock, err := lockDir(loomDir, nil)
+	l := Layout(loomDir)
+	unlock, err := lockDir(l, nil)
 	if err != nil {
 		return st, err
 	}
 	defer unlock()
 	keep := map[ActionID]bool{}
-	l := Layout(loomDir)
 	runs, _ := filepath.Glob(filepath.Join(l.Runs(), "*.json"))
 	for _, r := range runs {
 		b, err := os.ReadFile(r)

@@ -18,7 +18,7 @@ import (
 //	out/STAGE/        each stage's artifact files, hard links to objects (linkOut)
 //	runs/NAME.json    the last run of each manifest (record.go)
 //	scratch/KEY/      what stages keep to go faster, e.g. training checkpoints (Scratch)
-//	procs/PGID        the process groups of running shell commands (procs.go)
+//	procs/PGID        the process groups of running shell commands (internal/proc)
 //	valid/HASH        manifests that passed the schema check (main)
 //	tmp/              files being written; emptied whenever the lock is taken
 //	lock              the workspace lock
@@ -69,9 +69,9 @@ func (l Layout) shortcuts() []string {
 }
 
 // CheckLayout checks that loomDir and its entries are not symbolic links. A missing folder is
-// fine: loom makes it. The folders one level further down (objects/ab, actions/ab, scratch/KEY)
-// are checked when loom first writes or deletes in one (Cache.checkDir, Scratch.Write), so that a run that
-// writes nothing reads no more folders than it must.
+// fine: loom makes it. The folders one level further down (objects/ab, actions/ab,
+// scratch/KEY) are checked when loom first writes or deletes in one (Cache.checkDir,
+// Scratch.Write), so that a run that writes nothing reads no more folders than it must.
 func CheckLayout(loomDir string) error {
 	if err := notLink(loomDir); err != nil {
 		return err
@@ -160,16 +160,16 @@ func clearOut(dir, rel string) error {
 	return nil
 }
 
-// cleanTmp removes what interrupted runs left in .loom/tmp. Only the holder of the workspace
-// lock writes there, so it is called when the lock is taken.
-// The bookkeeping files in .loom itself are written through temporary files beside them.
-func cleanTmp(loomDir string) {
-	dir := Layout(loomDir).Tmp()
+// cleanTmp removes what interrupted runs left in .loom/tmp, and the temporary files of the
+// bookkeeping files in .loom itself, which are written beside them. Only the holder of the
+// workspace lock writes there, so it is called when the lock is taken.
+func cleanTmp(loom Layout) {
+	dir := loom.Tmp()
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		os.RemoveAll(filepath.Join(dir, e.Name()))
 	}
-	leftovers, _ := filepath.Glob(filepath.Join(loomDir, ".tmp-*"))
+	leftovers, _ := filepath.Glob(loom.path(".tmp-*"))
 	for _, p := range leftovers {
 		os.Remove(p)
 	}

@@ -89,7 +89,7 @@ func (w *Workspace) saveRecord(rep *Report) error {
 	if err != nil {
 		return err
 	}
-	path := recordPath(w.dir, w.M.Path)
+	path := recordPath(w.loom.Dir(), w.M.Path)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ type Workspace struct {
 	jobs  map[string]Job
 	cache *Cache
 	files *fileHasher
-	dir   string // .loom
+	loom  Layout
 
 	mu      sync.Mutex
 	running map[ActionID]*sync.Mutex
@@ -67,15 +67,15 @@ func Open(m *manifest.Manifest, kinds Kinds) (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir := LayoutOf(m.Dir).Dir()
-	if err := CheckLayout(dir); err != nil {
+	l := LayoutOf(m.Dir)
+	if err := CheckLayout(l.Dir()); err != nil {
 		return nil, err
 	}
-	c, err := OpenCache(dir)
+	c, err := OpenCache(l.Dir())
 	if err != nil {
 		return nil, err
 	}
-	return &Workspace{M: m, kinds: kinds, jobs: jobs, cache: c, files: openFileHasher(Layout(dir).FilesMemo()), dir: dir}, nil
+	return &Workspace{M: m, kinds: kinds, jobs: jobs, cache: c, files: openFileHasher(l.FilesMemo()), loom: l}, nil
 }
 
 // Prepare checks every stage's settings with its kind without opening a cache, as
@@ -177,7 +177,7 @@ func (w *Workspace) Run(ctx context.Context, opt Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	unlock, err := lockDir(w.dir, opt.Log)
+	unlock, err := lockDir(w.loom, opt.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -196,25 +196,25 @@ func (w *Workspace) Run(ctx context.Context, opt Options) (*Report, error) {
 	return rep, w.saveRecord(rep)
 }
 
-// lockDir takes the lock of the workspace whose cache is loomDir, saying so on log when
-// another process holds it. Holding it, it clears what killed runs left behind. The caller
-// has checked the layout (CheckLayout) before writing anything below loomDir.
-func lockDir(loomDir string, log io.Writer) (func(), error) {
-	l := flock.New(Layout(loomDir).Lock())
+// lockDir takes the lock of the workspace whose .loom is loom, saying so on log when another
+// process holds it. Holding it, it clears what killed runs left behind. The caller has checked
+// the layout (CheckLayout) before writing anything below it.
+func lockDir(loom Layout, log io.Writer) (func(), error) {
+	l := flock.New(loom.Lock())
 	ok, err := l.TryLock()
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", l.Path(), err)
 	}
 	if !ok {
 		if log != nil {
-			fmt.Fprintf(log, "waiting for another loom process in %s to finish\n", filepath.Dir(loomDir))
+			fmt.Fprintf(log, "waiting for another loom process in %s to finish\n", filepath.Dir(loom.Dir()))
 		}
 		if err := l.Lock(); err != nil {
 			return nil, fmt.Errorf("lock %s: %w", l.Path(), err)
 		}
 	}
-	cleanTmp(loomDir)
-	n, err := proc.Reap(Layout(loomDir).Procs(), 5*time.Second)
+	cleanTmp(loom)
+	n, err := proc.Reap(loom.Procs(), 5*time.Second)
 	if n > 0 && log != nil {
 		fmt.Fprintf(log, "killed %d process group(s) left running by an earlier loom that was killed\n", n)
 	}
@@ -525,7 +525,7 @@ func (ex *executor) log() io.Writer {
 // execute runs job in a fresh artifact folder and stores what it produced.
 func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, recipe *Recipe, up map[string]*Entry) (*Entry, error) {
 	c := ex.ws.cache
-	out, err := os.MkdirTemp(filepath.Join(c.Dir(), "tmp"), st.Name+"-")
+	out, err := os.MkdirTemp(ex.ws.loom.Tmp(), st.Name+"-")
 	if err != nil {
 		return nil, err
 	}
@@ -542,7 +542,7 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 		Log:      &prefixWriter{w: ex.log(), prefix: st.Name + ": "},
 		Progress: ex.opt.Progress,
 		parts:    ex.partRunner(),
-		loom:     Layout(ex.ws.dir),
+		loom:     ex.ws.loom,
 	}
 	for _, n := range st.Needs {
 		e := up[n]
@@ -653,7 +653,7 @@ func (ex *executor) restore(st *manifest.Stage, e *Entry) error {
 // linkOut makes .loom/out/STAGE hold the stage's artifact files, as hard links to the objects.
 // A marker file names the output it holds, so an unchanged stage costs one read.
 func (w *Workspace) linkOut(stage string, e *Entry) error {
-	dir := Layout(w.dir).Out(stage)
+	dir := w.loom.Out(stage)
 	if len(e.Files) == 0 {
 		if _, err := os.Lstat(dir); err != nil {
 			return nil // the usual case of a stage without artifacts: one syscall
@@ -664,7 +664,7 @@ func (w *Workspace) linkOut(stage string, e *Entry) error {
 	if b, err := readFile(marker); err == nil && string(b) == string(e.Output) && w.linked(dir, e) {
 		return nil
 	}
-	tmp, err := os.MkdirTemp(Layout(w.dir).Tmp(), "out-")
+	tmp, err := os.MkdirTemp(w.loom.Tmp(), "out-")
 	if err != nil {
 		return err
 	}

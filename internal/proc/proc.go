@@ -1,8 +1,9 @@
 // Package proc runs the commands of shell stages so that none outlives loom: each runs in a
-// process group of its own, which cancellation stops and which is killed with loom. A group
-// that a killed loom leaves behind (its command's children, which the kernel does not signal)
-// is found through the record loom keeps of it and killed by the next loom before it starts
-// any stage.
+// process group of its own, which cancellation stops, which ends with the command, and which
+// is killed with loom: the command by the kernel (parent-death signal), its group by a
+// watchdog process that notices loom is gone. A group that survives even that (a kill of
+// loom's whole process group takes the watchdog too) is found through the record loom keeps of
+// it and killed by the next loom before it starts any stage.
 package proc
 
 import (
