@@ -10,8 +10,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -107,7 +105,7 @@ func init() {
 	commands = []*command{
 		{"run", []usageLine{{"loom run [-f FILE] [--set PATH=VALUE]... [--params FILE]... [-j N] [--force] [--verify] [--dry-run] [--json] [STAGE...]", ""}}, cmdRun},
 		{"status", []usageLine{{"loom status [-f FILE]", "which stages would run, and why"}}, cmdStatus},
-		{"validate", []usageLine{{"loom validate [-f FILE]", "check the manifest against the schema and the DAG"}}, cmdValidate},
+		{"validate", []usageLine{{"loom validate [-f FILE]", "check the manifest: every setting, params and the DAG"}}, cmdValidate},
 		{"dag", []usageLine{{"loom dag [-f FILE] [--dot|--mermaid]", "print the stage graph"}}, cmdDag},
 		{"metrics", []usageLine{
 			{"loom metrics [-f FILE] [--json|--md]", "the metrics of the last run"},
@@ -301,42 +299,9 @@ func missingIsUsage(err error) error {
 	return err
 }
 
-// loadRemembered is load for commands that run the pipeline: the JSON Schema check is skipped
-// when the same manifest bytes, params files, --set items and schema passed it before, as
-// remembered by an empty file named by their hash in .loom/valid. Compiling the schema costs
-// more than the rest of a cached run.
-func (mf *manifestFlags) loadRemembered() (*manifest.Manifest, error) {
-	src, err := os.ReadFile(mf.file)
-	if err != nil {
-		return nil, missingIsUsage(err)
-	}
-	h := sha256.New()
-	for _, part := range [][]byte{schemas.JSON, src, []byte(strings.Join(mf.sets, "\x00"))} {
-		fmt.Fprintf(h, "%d\n", len(part))
-		h.Write(part)
-	}
-	for _, f := range mf.params {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, missingIsUsage(err)
-		}
-		fmt.Fprintf(h, "%d\n", len(b))
-		h.Write(b)
-	}
-	loom := pipeline.LayoutOf(filepath.Dir(mf.file))
-	memo := loom.Valid(hex.EncodeToString(h.Sum(nil)))
-	_, err = os.Stat(memo)
-	trusted := err == nil
-	m, err := manifest.Parse(mf.file, src, manifest.Options{Sets: mf.sets, ParamFiles: mf.params, Trusted: trusted})
-	if err == nil && !trusted && pipeline.CheckLayout(loom.Dir()) == nil && os.MkdirAll(filepath.Dir(memo), 0o755) == nil {
-		os.WriteFile(memo, nil, 0o644) // losing it only costs a check next time
-	}
-	return m, err
-}
-
 // open loads the manifest and prepares its stages.
 func (mf *manifestFlags) open() (*pipeline.Workspace, error) {
-	m, err := mf.loadRemembered()
+	m, err := mf.load()
 	if err != nil {
 		return nil, err
 	}

@@ -79,8 +79,8 @@ func GC(loomDir string) (GCStats, error) {
 	if err != nil {
 		return st, err
 	}
-	// Shortcuts, not results: training checkpoints (a longer run can start from scratch) and
-	// the memo of manifests that passed the schema check.
+	// Shortcuts, not results: training checkpoints (a longer run can start from scratch), and
+	// what earlier versions kept.
 	for _, dir := range l.shortcuts() {
 		if err := os.RemoveAll(dir); err != nil {
 			return st, err

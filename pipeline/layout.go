@@ -19,7 +19,6 @@ import (
 //	runs/NAME.json    the last run of each manifest (record.go)
 //	scratch/KEY/      what stages keep to go faster, e.g. training checkpoints (Scratch)
 //	procs/PGID        the process groups of running shell commands (internal/proc)
-//	valid/HASH        manifests that passed the schema check (main)
 //	tmp/              files being written; emptied whenever the lock is taken
 //	lock              the workspace lock
 //
@@ -50,10 +49,6 @@ func (l Layout) Scratch(key string) string { return l.path("scratch", key) }
 func (l Layout) Procs() string             { return l.path("procs") }
 func (l Layout) Tmp() string               { return l.path("tmp") }
 
-// Valid returns the memo file of a manifest that passed the schema check, by the hash of what
-// was checked.
-func (l Layout) Valid(hash string) string { return l.path("valid", hash) }
-
 // FilesMemo and ObjectsMemo are the digest memos of input files and of objects.
 func (l Layout) FilesMemo() string   { return l.path("files.memo") }
 func (l Layout) ObjectsMemo() string { return l.path("objects.memo") }
@@ -61,9 +56,8 @@ func (l Layout) ObjectsMemo() string { return l.path("objects.memo") }
 // Lock is the workspace lock's file.
 func (l Layout) Lock() string { return l.path("lock") }
 
-// shortcuts are what gc removes besides unused entries and objects: folders that only make runs
-// faster (scratch) or skip checks (valid), and what earlier versions of loom kept (resume,
-// files.json).
+// shortcuts are what gc removes besides unused entries and objects: what only makes runs faster
+// (scratch), and what earlier versions of loom kept (valid, resume, files.json).
 func (l Layout) shortcuts() []string {
 	return []string{l.path("scratch"), l.path("valid"), l.path("resume"), l.path("files.json")}
 }

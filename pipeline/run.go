@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/gofrs/flock"
 	"github.com/loom-ml/loom/internal/proc"
+	"github.com/loom-ml/loom/internal/suggest"
 	"github.com/loom-ml/loom/pipeline/manifest"
 )
 
@@ -92,7 +95,9 @@ func prepare(m *manifest.Manifest, kinds Kinds) (map[string]Job, error) {
 		st := m.Stages[name]
 		kind, ok := kinds[st.Uses]
 		if !ok {
-			errs = append(errs, &manifest.Error{Pos: st.Pos, Msg: fmt.Sprintf("stage %s: kind %q is not implemented", name, st.Uses)})
+			names := slices.Sorted(maps.Keys(kinds))
+			errs = append(errs, &manifest.Error{Pos: st.UsesPos, Msg: fmt.Sprintf("stage %s: unknown stage kind %q%s; valid kinds: %s",
+				name, st.Uses, suggest.DidYouMean(st.Uses, names), strings.Join(names, ", "))})
 			continue
 		}
 		job, err := kind.Prepare(st, m)

@@ -1,19 +1,18 @@
 package schemas
 
 import (
-	"bytes"
 	"encoding/json"
 	"slices"
 )
 
-// The manifest's schema comes in two forms. resolved.schema.json describes a manifest after
-// `${...}` interpolation: loom validates against it, and it is the one to edit.
-// pipeline.schema.json, which `loom schema` prints and editors read, is generated from it by
-// AsWritten (go generate; TestAsWrittenIsCurrent fails when it is stale): it describes the
-// manifest as written, where any value that is not free text may be a `${...}` expression.
-// Without it, yaml-language-server flagged every `${params...}` in a number field.
+// The manifest's schema comes in two forms, both generated from the stage kinds' settings types
+// (go generate; TestSchemasAreCurrent fails when either is stale). resolved.schema.json
+// describes a manifest after `${...}` interpolation, as loom decodes it. pipeline.schema.json,
+// which `loom schema` prints and editors read, is AsWritten of it: it describes the manifest as
+// written, where any value that is not free text may be a `${...}` expression. Without it,
+// yaml-language-server flagged every `${params...}` in a number field.
 //
-//go:generate go test -run TestAsWrittenIsCurrent -update
+//go:generate go test -run TestSchemasAreCurrent -update
 
 // interpolated is the schema of a `${...}` expression, added to $defs.
 var interpolated = map[string]any{
@@ -38,12 +37,7 @@ func AsWritten(resolved []byte) ([]byte, error) {
 		doc["$defs"] = defs
 	}
 	defs["interpolated"] = interpolated
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	err := enc.Encode(doc)
-	return b.Bytes(), err
+	return encode(doc)
 }
 
 // widen rewrites the subschemas below s, then s itself.

@@ -1,22 +1,83 @@
 package schemas
 
 import (
+	"bytes"
 	"encoding/json"
+	"flag"
+	"os"
 	"strings"
 	"testing"
 
-	"github.com/loom-ml/loom/internal/jsonschema"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/loom-ml/loom/pipeline/settings"
+	"github.com/loom-ml/loom/steps"
 )
 
-func TestSchemaCompiles(t *testing.T) {
-	if _, err := Schema(); err != nil {
+var update = flag.Bool("update", false, "regenerate resolved.schema.json and pipeline.schema.json from the settings types")
+
+// generate builds both schemas from the registered kinds' settings types and their doc comments.
+func generate(t *testing.T) (resolved, written []byte) {
+	t.Helper()
+	docs, err := settings.ReadDocs("../steps")
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range Kinds {
-		if compiled.kinds[k] == nil {
-			t.Errorf("no schema for kind %s", k)
-		}
+	var kinds []Kind
+	for _, r := range steps.Registry() {
+		kinds = append(kinds, Kind{Name: r.Name, Settings: settings.Schema(r.Settings, docs)})
 	}
+	if resolved, err = Build(kinds); err != nil {
+		t.Fatal(err)
+	}
+	if written, err = AsWritten(resolved); err != nil {
+		t.Fatal(err)
+	}
+	return resolved, written
+}
+
+// TestSchemasAreCurrent: the committed schemas are what the settings types generate.
+func TestSchemasAreCurrent(t *testing.T) {
+	resolved, written := generate(t)
+	if *update {
+		for name, b := range map[string][]byte{"resolved.schema.json": resolved, "pipeline.schema.json": written} {
+			if err := os.WriteFile(name, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return
+	}
+	if !bytes.Equal(Resolved, resolved) || !bytes.Equal(JSON, written) {
+		t.Fatal("the schemas are stale: run go generate ./schemas")
+	}
+}
+
+// compile compiles a schema with the upstream validator, a test-only dependency: loom itself
+// checks manifests by decoding them into the settings types.
+func compile(t testing.TB, schema []byte) *jsonschema.Schema {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(URL, doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile(URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func instance(t *testing.T, src string) any {
+	t.Helper()
+	v, err := jsonschema.UnmarshalJSON(strings.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 // TestEveryPropertyHasADescription walks the schema: editors show descriptions, so every
@@ -67,116 +128,36 @@ func TestEveryPropertyHasADescription(t *testing.T) {
 
 // TestEachKindIsDispatched checks that the whole schema applies each kind's $defs to `with`.
 func TestEachKindIsDispatched(t *testing.T) {
-	for _, k := range Kinds {
-		doc := map[string]any{"version": 1, "stages": map[string]any{"s": map[string]any{"uses": k, "with": map[string]any{"no_such_option": 1}}}}
-		vs, err := Validate(doc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		found := false
-		for _, v := range vs {
-			if v.Key == "no_such_option" && strings.Join(v.Path, "/") == "stages/s/with" {
-				found = true
-			}
-		}
-		if !found {
-			t.Errorf("kind %s: unknown option not reported: %+v", k, vs)
-		}
-		vs, _ = ValidateWith(k, map[string]any{"no_such_option": 1})
-		if len(vs) == 0 {
-			t.Errorf("kind %s: ValidateWith accepted an unknown option", k)
+	s := compile(t, Resolved)
+	for _, r := range steps.Registry() {
+		doc := instance(t, `{"version": 1, "stages": {"s": {"uses": "`+r.Name+`", "with": {"no_such_option": 1}}}}`)
+		err := s.Validate(doc)
+		if err == nil || !strings.Contains(err.Error(), "no_such_option") {
+			t.Errorf("kind %s: an unknown option is not reported: %v", r.Name, err)
 		}
 	}
 }
 
-func TestMessages(t *testing.T) {
-	cases := []struct {
-		kind string
-		with map[string]any
-		path string
-		key  string
-		msg  string
-	}{
-		{"train", map[string]any{"optimizer": map[string]any{"name": "adamm"}}, "optimizer/name", "", `"adamm" is not one of sgd, momentum, nesterov, adam, adamw, rmsprop (did you mean "adam"?)`},
-		{"train", map[string]any{"optimizer": map[string]any{"name": "sgd", "lrr": 0.1}}, "optimizer", "lrr", `unknown option "lrr" (did you mean "lr"?); valid: betas, lr, momentum, name, weight_decay`},
-		{"train", map[string]any{"epochs": "x"}, "epochs", "", "must be an integer, not a string"},
-		{"train", map[string]any{"epochs": 0}, "epochs", "", "must be >= 1, not 0"},
-		{"train", map[string]any{"optimizer": map[string]any{"name": "sgd", "lr": 0}}, "optimizer/lr", "", "must be > 0, not 0"},
-		{"evaluate", map[string]any{"threshold": 2}, "threshold", "", "must be <= 1, not 2"},
-		{"dataset", map[string]any{"features": []any{"a"}}, "", "", `missing "path" or "generate"`},
-		{"dataset", map[string]any{"path": "a.csv"}, "", "", `"path" needs "target" too`},
-		{"model", map[string]any{"layers": []any{map[string]any{"dense": map[string]any{"units": "many"}}}}, "layers/0/dense/units", "", `must be an integer, not a string, or must be "auto", not "many"`},
-		{"model", map[string]any{"layers": []any{map[string]any{"dense": map[string]any{"units": 3}, "dropout": 0.5}}}, "layers/0", "", "must have exactly one key, found 2"},
-		{"shell", map[string]any{"run": "x", "env": map[string]any{"1X": "a"}}, "env", "1X", `bad name "1X"`},
-		{"tune", map[string]any{"space": map[string]any{"params.lr": map[string]any{}}}, "", "", `missing "target"`},
+// TestAsWrittenTakesInterpolation: the as-written schema accepts ${...} wherever a number, a
+// boolean, a list or an enum goes, and still rejects what the resolved schema rejects as
+// written.
+func TestAsWrittenTakesInterpolation(t *testing.T) {
+	s := compile(t, JSON)
+	manifest := func(with string) any {
+		return instance(t, `{"version": 1, "name": "x", "stages": {"t": {"uses": "train", "with": `+with+`}}}`)
 	}
-	for _, c := range cases {
-		vs, err := ValidateWith(c.kind, c.with)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ok := false
-		for _, v := range vs {
-			if strings.Join(v.Path, "/") == c.path && v.Key == c.key && strings.Contains(v.Msg, c.msg) {
-				ok = true
-			}
-		}
-		if !ok {
-			t.Errorf("%s %v: want at %q key %q a message containing %q; got %+v", c.kind, c.with, c.path, c.key, c.msg, vs)
+	for _, with := range []string{
+		`{"epochs": "${params.epochs}", "batch_size": "${params.b * 2}", "shuffle": "${params.shuffle}"}`,
+		`{"optimizer": {"name": "${params.opt}", "lr": "${params.lr}", "betas": ["${params.b1}", 0.999]}}`,
+		`{"optimizer": {"name": "adam", "betas": "${params.betas}"}}`,
+	} {
+		if err := s.Validate(manifest(with)); err != nil {
+			t.Errorf("%s: %v", with, err)
 		}
 	}
-}
-
-func TestValidDocuments(t *testing.T) {
-	ok := map[string]map[string]any{
-		"dataset": {"generate": map[string]any{"kind": "moons", "n": 200, "noise": 0.1, "seed": 3}, "task": "classification"},
-		"model": {"layers": []any{
-			map[string]any{"conv2d": map[string]any{"filters": 8, "kernel": 3, "padding": "same", "activation": "relu"}},
-			map[string]any{"maxpool2d": map[string]any{"size": []any{2, 2}}},
-			map[string]any{"flatten": map[string]any{}},
-			map[string]any{"batchnorm": nil},
-			map[string]any{"reshape": []any{-1, 4}},
-			map[string]any{"embedding": map[string]any{"vocab": 100, "dim": 8}},
-			map[string]any{"lstm": map[string]any{"units": 4, "return_sequences": true}},
-			map[string]any{"gru": map[string]any{"units": 4}},
-			map[string]any{"attention": map[string]any{"heads": 2, "dim": 8}},
-			map[string]any{"dense": map[string]any{"units": "auto"}},
-		}, "init": "xavier", "data": "prep"},
-		"train":    {"lr_schedule": map[string]any{"cosine": map[string]any{}}, "data": "prep", "model": "build", "clip_grad": 1.0},
-		"evaluate": {"metrics": []any{"r2", "rmse"}, "average": "weighted", "assert": []any{"r2 > 0.5"}},
-		"shell":    {"run": "make", "env": map[string]any{"SEED": 3, "LR": 0.1, "NAME": "x", "ON": true}, "metrics": "m.json"},
-		"tune":     {"target": "evaluate", "space": map[string]any{"params.hidden[0]": map[string]any{"int": []any{4, 64}}, "train.lr": map[string]any{"uniform": []any{0.1, 0.2}}}, "method": "tpe", "parallel": 2},
-	}
-	for kind, with := range ok {
-		if vs, err := ValidateWith(kind, with); err != nil || len(vs) > 0 {
-			t.Errorf("%s: %v %+v", kind, err, vs)
-		}
-	}
-}
-
-// BenchmarkCompile is the one-time cost a loom process pays on its first validation.
-func BenchmarkCompile(b *testing.B) {
-	for b.Loop() {
-		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(Resolved)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		c := jsonschema.NewCompiler()
-		c.AddResource(URL, doc)
-		if _, err := c.Compile(URL); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkValidateWith is the per-stage cost of checking settings.
-func BenchmarkValidateWith(b *testing.B) {
-	with := map[string]any{"loss": "auto", "optimizer": map[string]any{"name": "adam", "lr": 0.001}, "epochs": 100, "batch_size": 32,
-		"early_stopping": map[string]any{"monitor": "val_loss", "patience": 10}, "seed": 0}
-	b.ReportAllocs()
-	for b.Loop() {
-		if vs, _ := ValidateWith("train", with); len(vs) > 0 {
-			b.Fatal(vs)
+	for _, with := range []string{`{"epochs": "ten"}`, `{"optimizer": {"name": "adamm"}}`, `{"epochz": 3}`} {
+		if err := s.Validate(manifest(with)); err == nil {
+			t.Errorf("%s: accepted", with)
 		}
 	}
 }

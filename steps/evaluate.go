@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,10 +13,14 @@ import (
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
+	"gopkg.in/yaml.v3"
+
+	"github.com/loom-ml/loom/internal/suggest"
 
 	"github.com/loom-ml/loom/nn"
 	"github.com/loom-ml/loom/pipeline"
 	"github.com/loom-ml/loom/pipeline/manifest"
+	"github.com/loom-ml/loom/pipeline/settings"
 	"github.com/loom-ml/loom/steps/frame"
 	"github.com/loom-ml/loom/steps/metrics"
 )
@@ -27,13 +32,40 @@ func (evaluateKind) Version() string {
 	return "1+nn" + nn.Version + "+frame" + frame.Version + "+metrics" + metrics.Version
 }
 
+// evaluateSettings compute metrics of a trained model on one split, and check assertions.
 type evaluateSettings struct {
-	Split     string   `yaml:"split"`
-	Metrics   []string `yaml:"metrics"`
-	Average   string   `yaml:"average"`
-	Threshold *float64 `yaml:"threshold"`
-	Assert    []string `yaml:"assert"`
+	readsData
+	readsModel
+	// The split evaluated.
+	Split string `yaml:"split" default:"test" check:"oneof=train val test"`
+	// The metrics computed.
+	Metrics []metricName `yaml:"metrics" check:"unique"`
+	// How per-class precision, recall and f1 are combined: binary for two classes, else macro
+	// by default.
+	Average string `yaml:"average" check:"oneof=binary macro micro weighted"`
+	// Probability above which a two-class prediction is positive.
+	Threshold float64 `yaml:"threshold" default:"0.5" check:"gte=0,lte=1"`
+	// Conditions over the metrics; loom exits with code 3 when one is false.
+	Assert []expression `yaml:"assert" check:"nonempty"`
 }
+
+// metricName names a metric that evaluate computes.
+type metricName string
+
+// computable lists the metrics an evaluate stage can compute, confusion_matrix included.
+var computable = append(metrics.Names(metrics.Classification), metrics.Names(metrics.Regression)...)
+
+// DecodeSetting implements settings.Value.
+func (m *metricName) DecodeSetting(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" || !slices.Contains(computable, n.Value) {
+		return fmt.Errorf("%s is not one of %s%s", shown(n), strings.Join(computable, ", "), suggest.DidYouMean(n.Value, computable))
+	}
+	*m = metricName(n.Value)
+	return nil
+}
+
+// SettingSchema implements settings.Value.
+func (*metricName) SettingSchema() map[string]any { return map[string]any{"enum": computable} }
 
 // assertion is a compiled `assert` condition.
 type assertion struct {
@@ -42,37 +74,31 @@ type assertion struct {
 	path []string
 }
 
-func (evaluateKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.Job, error) {
+func (evaluateKind) Prepare(st *manifest.Stage, m *manifest.Manifest) (pipeline.Job, error) {
 	var s evaluateSettings
-	if err := decode(st, &s); err != nil {
+	if err := settings.Decode(st, m, &s); err != nil {
 		return nil, err
-	}
-	if s.Split == "" {
-		s.Split = "test"
 	}
 	split, err := frame.ParseSplit(s.Split)
 	if err != nil {
 		return nil, st.Errorf([]string{"split"}, "split: %v", err)
 	}
-	j := &evaluateJob{s: s, split: split, threshold: 0.5}
-	if s.Threshold != nil {
-		j.threshold = *s.Threshold
-	}
+	j := &evaluateJob{s: s, split: split, threshold: s.Threshold}
 	// Assertions may use any metric name; whether the metric was computed is checked when
 	// they run, since the defaults depend on the task.
 	env := map[string]any{}
-	for _, m := range metricNames {
-		env[m] = 0.0
+	for _, name := range metricNames {
+		env[name] = 0.0
 	}
 	var errs manifest.ErrorList
 	for i, src := range s.Assert {
 		path := []string{"assert", strconv.Itoa(i)}
-		p, err := expr.Compile(src, expr.Env(env), expr.AsBool())
+		p, err := expr.Compile(string(src), expr.Env(env), expr.AsBool())
 		if err != nil {
 			errs = append(errs, st.Errorf(path, "assert: %v (metrics: %s)", oneLine(err), strings.Join(metricNames, ", ")))
 			continue
 		}
-		j.asserts = append(j.asserts, assertion{src: src, prog: p, path: path})
+		j.asserts = append(j.asserts, assertion{src: string(src), prog: p, path: path})
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -113,7 +139,10 @@ func (j *evaluateJob) Run(ctx context.Context, env *pipeline.Env) error {
 	for i, v := range out {
 		in.Outputs[i] = float64(v)
 	}
-	names := j.s.Metrics
+	names := make([]string, len(j.s.Metrics))
+	for i, m := range j.s.Metrics {
+		names[i] = string(m)
+	}
 	if fr.Task != frame.Classification {
 		in.Task, in.Labels, in.Targets = metrics.Regression, nil, make([]float64, data.Rows)
 		for i := range in.Targets {

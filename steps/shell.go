@@ -3,32 +3,85 @@ package steps
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
-	"sort"
+	"regexp"
+	"slices"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/loom-ml/loom/pipeline"
 	"github.com/loom-ml/loom/pipeline/manifest"
+	"github.com/loom-ml/loom/pipeline/settings"
 )
 
 // shellKind runs a command with `sh -c` in the manifest's folder.
 type shellKind struct{}
 
+// shellSettings run a command with sh -c in the manifest's folder.
 type shellSettings struct {
-	Run     string            `yaml:"run"`
-	Deps    []string          `yaml:"deps"`
-	Outs    []string          `yaml:"outs"`
-	Env     map[string]string `yaml:"env"`
-	Metrics string            `yaml:"metrics"`
+	// The command, run by sh -c in the manifest's folder. Quote params with
+	// ${shquote(params.x)} or pass them through env: a bare ${params.x} is pasted in as shell
+	// text.
+	Run string `yaml:"run" check:"required,nonempty"`
+	// Files and folders it reads, relative to the manifest's folder or absolute; their content
+	// is part of the cache key. Regular files and folders only (links are followed).
+	Deps []filePath `yaml:"deps"`
+	// Files and folders it writes, inside the manifest's folder; cleared before the command
+	// runs, cached and restored. No symbolic links on their paths.
+	Outs []filePath `yaml:"outs"`
+	// Environment variables for the command; values may interpolate params.
+	Env map[envName]envValue `yaml:"env"`
+	// A JSON file the command writes; its numbers become the stage's metrics.
+	Metrics string `yaml:"metrics" check:"nonempty"`
+}
+
+// envName is the name of an environment variable.
+type envName string
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// DecodeSetting implements settings.Value.
+func (e *envName) DecodeSetting(n *yaml.Node) error {
+	if !envNameRE.MatchString(n.Value) {
+		return fmt.Errorf("bad name %q: want letters, digits and _, not starting with a digit", n.Value)
+	}
+	*e = envName(n.Value)
+	return nil
+}
+
+// SettingSchema implements settings.Value.
+func (*envName) SettingSchema() map[string]any {
+	return map[string]any{"type": "string", "pattern": envNameRE.String()}
+}
+
+// envValue is the value of an environment variable: a string, a number or a boolean, as
+// written (or as interpolation wrote it).
+type envValue string
+
+// DecodeSetting implements settings.Value.
+func (e *envValue) DecodeSetting(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
+		return errors.New("must be a string, a number or a boolean")
+	}
+	*e = envValue(n.Value)
+	return nil
+}
+
+// SettingSchema implements settings.Value.
+func (*envValue) SettingSchema() map[string]any {
+	return map[string]any{"type": []string{"string", "number", "boolean"}}
 }
 
 func (shellKind) Version() string { return "1" }
 
-func (shellKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.Job, error) {
+func (shellKind) Prepare(st *manifest.Stage, m *manifest.Manifest) (pipeline.Job, error) {
 	var s shellSettings
-	if err := decode(st, &s); err != nil {
+	if err := settings.Decode(st, m, &s); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(s.Run) == "" {
@@ -39,21 +92,16 @@ func (shellKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.Job
 
 type shellJob struct{ s shellSettings }
 
-func (j *shellJob) Deps() []string { return j.s.Deps }
-func (j *shellJob) Outs() []string { return j.s.Outs }
+func (j *shellJob) Deps() []string { return paths(j.s.Deps) }
+func (j *shellJob) Outs() []string { return paths(j.s.Outs) }
 
 func (j *shellJob) Run(ctx context.Context, env *pipeline.Env) error {
 	cmd := exec.CommandContext(ctx, "sh", "-c", j.s.Run)
 	cmd.Dir = env.Dir
 	cmd.Stdout, cmd.Stderr = env.Log, env.Log
 	cmd.Env = append(os.Environ(), "LOOM_STAGE="+env.Stage.Name, "LOOM_OUT="+env.Out)
-	keys := make([]string, 0, len(j.s.Env))
-	for k := range j.s.Env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		cmd.Env = append(cmd.Env, k+"="+j.s.Env[k])
+	for _, k := range slices.Sorted(maps.Keys(j.s.Env)) {
+		cmd.Env = append(cmd.Env, string(k)+"="+string(j.s.Env[k]))
 	}
 	if err := env.RunCommand(cmd); err != nil {
 		if ee, ok := err.(*exec.ExitError); ok && ctx.Err() == nil {

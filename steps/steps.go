@@ -1,33 +1,48 @@
-// Package steps implements loom's stage kinds: one type per `uses:` value.
+// Package steps implements loom's stage kinds: one type per `uses:` value, each in its own file
+// with its settings type.
 package steps
 
 import (
 	"github.com/loom-ml/loom/pipeline"
-	"github.com/loom-ml/loom/pipeline/manifest"
 )
+
+// registry lists the stage kinds, in the order the documentation gives them: the `uses` name,
+// the implementation, and the settings type its `with` decodes into. Adding a kind is a line here.
+var registry = []Registered{
+	{"dataset", datasetKind{}, datasetSettings{}},
+	{"preprocess", preprocessKind{}, preprocessSettings{}},
+	{"model", modelKind{}, modelSettings{}},
+	{"train", trainKind{}, trainSettings{}},
+	{"evaluate", evaluateKind{}, evaluateSettings{}},
+	{"tune", tuneKind{}, tuneSettings{}},
+	{"shell", shellKind{}, shellSettings{}},
+}
+
+// Registered is one stage kind: its name, implementation and settings type.
+type Registered struct {
+	Name     string
+	Kind     pipeline.Kind
+	Settings any // the zero settings value, whose type the schema is derived from
+}
+
+// Registry returns every stage kind loom implements, in documentation order.
+func Registry() []Registered { return registry }
 
 // Kinds returns every stage kind loom implements, by `uses` name.
 func Kinds() pipeline.Kinds {
-	return pipeline.Kinds{
-		"shell":      shellKind{},
-		"dataset":    datasetKind{},
-		"preprocess": preprocessKind{},
-		"model":      modelKind{},
-		"train":      trainKind{},
-		"evaluate":   evaluateKind{},
-		"tune":       tuneKind{},
+	kinds := make(pipeline.Kinds, len(registry))
+	for _, r := range registry {
+		kinds[r.Name] = r.Kind
 	}
+	return kinds
 }
 
-// decode decodes a stage's resolved settings into v. Types were checked against the JSON
-// Schema already, so an error here is a value the schema could not rule out; it is placed at
-// the stage's `with`.
-func decode(st *manifest.Stage, v any) error {
-	if st.With == nil {
-		return nil
-	}
-	if err := st.With.Decode(v); err != nil {
-		return st.Errorf(nil, "stage %s: %v", st.Name, err)
+// kindOf returns the kind named uses, or nil.
+func kindOf(uses string) pipeline.Kind {
+	for _, r := range registry {
+		if r.Name == uses {
+			return r.Kind
+		}
 	}
 	return nil
 }

@@ -108,7 +108,7 @@ func TestTextWithGenerateIsAnError(t *testing.T) {
 	src := "version: 1\nname: x\nstages:\n  load:\n    uses: dataset\n    with: {generate: {kind: moons}, text: {column: x0, length: 3}}\n"
 	os.WriteFile(filepath.Join(dir, "pipeline.yaml"), []byte(src), 0o644)
 	err := prepareAndRun(t, filepath.Join(dir, "pipeline.yaml"), nil)
-	if err == nil || !strings.Contains(err.Error(), "pipeline.yaml:6:43: dataset: text needs a file") {
+	if err == nil || !strings.Contains(err.Error(), "pipeline.yaml:6:43: stages.load.with.text: needs a file") {
 		t.Errorf("got %v", err)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/loom-ml/loom/nn"
 	"github.com/loom-ml/loom/pipeline"
 	"github.com/loom-ml/loom/pipeline/manifest"
+	"github.com/loom-ml/loom/pipeline/settings"
 	"github.com/loom-ml/loom/steps/frame"
 	"github.com/loom-ml/loom/steps/plot"
 )
@@ -38,85 +39,148 @@ func (trainKind) Version() string {
 	return "1+nn" + nn.Version + "+frame" + frame.Version + "+plot" + plot.Version
 }
 
+// trainSettings train a model on the train split; the stage outputs the trained model, the
+// per-epoch history and a loss-curve plot.
 type trainSettings struct {
-	Loss      string `yaml:"loss"`
-	Optimizer struct {
-		Name        string    `yaml:"name"`
-		LR          float64   `yaml:"lr"`
-		Momentum    float64   `yaml:"momentum"`
-		Betas       []float64 `yaml:"betas"`
-		WeightDecay float64   `yaml:"weight_decay"`
-	} `yaml:"optimizer"`
-	Epochs         int   `yaml:"epochs"`
-	BatchSize      int   `yaml:"batch_size"`
-	Shuffle        *bool `yaml:"shuffle"`
-	Regularization struct {
-		L1 float64 `yaml:"l1"`
-		L2 float64 `yaml:"l2"`
-	} `yaml:"regularization"`
-	LRSchedule struct {
-		Step *struct {
-			Every  int     `yaml:"every"`
-			Factor float64 `yaml:"factor"`
-		} `yaml:"step"`
-		Cosine      *struct{} `yaml:"cosine"`
-		Exponential *struct {
-			Factor float64 `yaml:"factor"`
-		} `yaml:"exponential"`
-	} `yaml:"lr_schedule"`
-	EarlyStopping *struct {
-		Monitor     string  `yaml:"monitor"`
-		Patience    *int    `yaml:"patience"`
-		MinDelta    float64 `yaml:"min_delta"`
-		RestoreBest bool    `yaml:"restore_best"`
-	} `yaml:"early_stopping"`
-	StopWhen string  `yaml:"stop_when"`
-	ClipGrad float64 `yaml:"clip_grad"`
-	Seed     uint64  `yaml:"seed"`
+	readsData
+	readsModel
+	// The loss; auto picks binary_crossentropy, crossentropy or mse from the task.
+	Loss      string            `yaml:"loss" default:"auto" check:"oneof=auto binary_crossentropy crossentropy mse mae huber"`
+	Optimizer optimizerSettings `yaml:"optimizer"`
+	// Number of passes over the train split.
+	Epochs int `yaml:"epochs" default:"10" check:"gte=1"`
+	// Examples per gradient step.
+	BatchSize int `yaml:"batch_size" default:"32" check:"gte=1"`
+	// Shuffles the train split every epoch.
+	Shuffle        bool                   `yaml:"shuffle" default:"true"`
+	Regularization regularizationSettings `yaml:"regularization"`
+	LRSchedule     *scheduleSettings      `yaml:"lr_schedule"`
+	EarlyStopping  *earlyStoppingSettings `yaml:"early_stopping"`
+	// Stops training when this expression, over epoch, loss, val_loss and the validation
+	// metrics, is true after an epoch.
+	StopWhen expression `yaml:"stop_when" check:"nonempty"`
+	// Clips the gradient's global L2 norm to this value.
+	ClipGrad float64 `yaml:"clip_grad" check:"gt=0"`
+	Seed     seed    `yaml:"seed"`
 }
 
-// historyVars are the names a stop_when expression may use.
-var historyVars = []string{"epoch", "loss", "val_loss", "accuracy", "val_accuracy", "lr"}
+// optimizerSettings choose the optimizer.
+type optimizerSettings struct {
+	// The update rule.
+	Name string `yaml:"name" default:"adam" check:"oneof=sgd momentum nesterov adam adamw rmsprop"`
+	// Learning rate.
+	LR float64 `yaml:"lr" check:"gt=0"`
+	// Momentum coefficient (momentum, nesterov, rmsprop).
+	Momentum float64 `yaml:"momentum" check:"gte=0,lt=1"`
+	// Adam's decay rates [beta1, beta2].
+	Betas []float64 `yaml:"betas" check:"len=2,gte=0,lt=1"`
+	// Weight decay (decoupled for adamw).
+	WeightDecay float64 `yaml:"weight_decay" check:"gte=0"`
+}
 
-func (trainKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.Job, error) {
-	var s trainSettings
-	if err := decode(st, &s); err != nil {
-		return nil, err
-	}
+// regularizationSettings add penalties on the weights to the loss.
+type regularizationSettings struct {
+	// L1 coefficient.
+	L1 float64 `yaml:"l1" check:"gte=0"`
+	// L2 coefficient.
+	L2 float64 `yaml:"l2" check:"gte=0"`
+}
+
+// scheduleSettings change the learning rate over epochs; exactly one key.
+type scheduleSettings struct {
+	settings.OneKey
+	// Multiplies the rate by factor every `every` epochs.
+	Step *stepSchedule `yaml:"step"`
+	// Cosine decay from lr to 0 over the epochs.
+	Cosine *noOptions `yaml:"cosine"`
+	// Multiplies the rate by factor every epoch.
+	Exponential *exponentialSchedule `yaml:"exponential"`
+}
+
+// stepSchedule multiplies the rate by factor every `every` epochs.
+type stepSchedule struct {
+	// Epochs between steps.
+	Every int `yaml:"every" check:"required,gte=1"`
+	// Multiplier at each step.
+	Factor float64 `yaml:"factor" check:"required,gt=0"`
+}
+
+// exponentialSchedule multiplies the rate by factor every epoch.
+type exponentialSchedule struct {
+	// Multiplier per epoch.
+	Factor float64 `yaml:"factor" check:"required,gt=0"`
+}
+
+// earlyStoppingSettings stop training when the monitored value stops improving.
+type earlyStoppingSettings struct {
+	// The value watched: loss, val_loss or a validation metric.
+	Monitor string `yaml:"monitor" check:"nonempty"`
+	// Epochs without improvement before stopping.
+	Patience int `yaml:"patience" default:"10" check:"gte=0"`
+	// The smallest change that counts as an improvement.
+	MinDelta float64 `yaml:"min_delta" check:"gte=0"`
+	// Restores the weights of the best epoch at the end.
+	RestoreBest bool `yaml:"restore_best"`
+}
+
+// config is the nn training configuration the settings ask for.
+func (s *trainSettings) config() nn.TrainConfig {
+	o := s.Optimizer
 	cfg := nn.TrainConfig{
 		Loss:      s.Loss,
 		Epochs:    s.Epochs,
 		BatchSize: s.BatchSize,
-		Shuffle:   s.Shuffle == nil || *s.Shuffle,
+		Shuffle:   s.Shuffle,
 		L1:        s.Regularization.L1,
 		L2:        s.Regularization.L2,
 		ClipGrad:  s.ClipGrad,
-		Seed:      s.Seed,
-		Optimizer: nn.Optimizer{Name: s.Optimizer.Name, LR: s.Optimizer.LR, Momentum: s.Optimizer.Momentum, WeightDecay: s.Optimizer.WeightDecay},
+		Seed:      uint64(s.Seed),
+		Optimizer: nn.Optimizer{Name: o.Name, LR: o.LR, Momentum: o.Momentum, WeightDecay: o.WeightDecay},
 	}
-	if cfg.Optimizer.Name == "" {
-		cfg.Optimizer.Name = "adam"
+	if len(o.Betas) == 2 {
+		cfg.Optimizer.Beta1, cfg.Optimizer.Beta2 = o.Betas[0], o.Betas[1]
 	}
-	if cfg.Epochs == 0 {
-		cfg.Epochs = 10
-	}
-	if len(s.Optimizer.Betas) == 2 {
-		cfg.Optimizer.Beta1, cfg.Optimizer.Beta2 = s.Optimizer.Betas[0], s.Optimizer.Betas[1]
-	}
-	switch sc := s.LRSchedule; {
-	case sc.Step != nil:
-		cfg.Schedule = nn.Schedule{Kind: "step", Every: sc.Step.Every, Factor: sc.Step.Factor}
-	case sc.Exponential != nil:
-		cfg.Schedule = nn.Schedule{Kind: "exponential", Factor: sc.Exponential.Factor}
-	case sc.Cosine != nil:
-		cfg.Schedule = nn.Schedule{Kind: "cosine"}
-	}
-	if es := s.EarlyStopping; es != nil {
-		cfg.EarlyStopping = nn.EarlyStopping{Monitor: es.Monitor, Patience: 10, MinDelta: es.MinDelta, RestoreBest: es.RestoreBest}
-		if es.Patience != nil {
-			cfg.EarlyStopping.Patience = *es.Patience
+	if sc := s.LRSchedule; sc != nil {
+		switch {
+		case sc.Step != nil:
+			cfg.Schedule = nn.Schedule{Kind: "step", Every: sc.Step.Every, Factor: sc.Step.Factor}
+		case sc.Exponential != nil:
+			cfg.Schedule = nn.Schedule{Kind: "exponential", Factor: sc.Exponential.Factor}
+		case sc.Cosine != nil:
+			cfg.Schedule = nn.Schedule{Kind: "cosine"}
 		}
 	}
+	if es := s.EarlyStopping; es != nil {
+		cfg.EarlyStopping = nn.EarlyStopping{Monitor: es.Monitor, Patience: es.Patience, MinDelta: es.MinDelta, RestoreBest: es.RestoreBest}
+	}
+	return cfg
+}
+
+// trainSettingsOf decodes the settings of the stage name, when it is a train stage.
+func trainSettingsOf(m *manifest.Manifest, name string) (*trainSettings, bool) {
+	st := m.Stages[name]
+	if _, ok := kindOf(st.Uses).(trainKind); !ok {
+		return nil, false
+	}
+	var s trainSettings
+	if settings.Decode(st, m, &s) != nil {
+		return nil, false
+	}
+	return &s, true
+}
+
+// resumable reports whether runs with more epochs continue those with fewer (nn.Resumable).
+func (s *trainSettings) resumable() bool { return nn.Resumable(s.config()) }
+
+// historyVars are the names a stop_when expression may use.
+var historyVars = []string{"epoch", "loss", "val_loss", "accuracy", "val_accuracy", "lr"}
+
+func (trainKind) Prepare(st *manifest.Stage, m *manifest.Manifest) (pipeline.Job, error) {
+	var s trainSettings
+	if err := settings.Decode(st, m, &s); err != nil {
+		return nil, err
+	}
+	cfg := s.config()
 	if m := cfg.EarlyStopping.Monitor; m != "" && !contains(historyVars[1:5], m) {
 		return nil, st.Errorf([]string{"early_stopping", "monitor"}, "early_stopping: cannot monitor %q (want one of %s)", m, strings.Join(historyVars[1:5], ", "))
 	}
@@ -127,7 +191,7 @@ func (trainKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.Job
 			env[v] = 0.0
 		}
 		env["epoch"] = 0
-		p, err := expr.Compile(s.StopWhen, expr.Env(env), expr.AsBool())
+		p, err := expr.Compile(string(s.StopWhen), expr.Env(env), expr.AsBool())
 		if err != nil {
 			return nil, st.Errorf([]string{"stop_when"}, "stop_when: %v (names: %s)", oneLine(err), strings.Join(historyVars, ", "))
 		}

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/loom-ml/loom/pipeline"
 	"github.com/loom-ml/loom/pipeline/manifest"
+	"github.com/loom-ml/loom/pipeline/settings"
 	"github.com/loom-ml/loom/steps/search"
 )
 
@@ -29,7 +32,6 @@ const (
 // Defaults of the tune stage.
 const (
 	defaultTrials = 20
-	defaultEta    = 3
 )
 
 // tuneKind searches params for the best value of a metric of a target stage. Each trial runs
@@ -40,26 +42,81 @@ type tuneKind struct{}
 // Version changes whenever the search's decisions can change (package search included).
 func (tuneKind) Version() string { return "3+search" + search.Version }
 
+// tuneSettings search params for the best value of a metric; each trial runs the target's part
+// of the DAG with the trial's params, through the cache. The stage outputs a table of trials
+// and the best params as YAML.
 type tuneSettings struct {
-	Target    string `yaml:"target"`
-	Objective struct {
-		Metric string `yaml:"metric"`
-		Goal   string `yaml:"goal"`
-	} `yaml:"objective"`
-	Method    string `yaml:"method"`
-	Trials    int    `yaml:"trials"`
-	Seed      uint64 `yaml:"seed"`
-	Parallel  int    `yaml:"parallel"`
-	Scheduler struct {
-		ASHA *ashaSettings `yaml:"asha"`
-	} `yaml:"scheduler"`
+	// The stage whose metric is the objective.
+	Target    string            `yaml:"target" check:"required,stage"`
+	Objective objectiveSettings `yaml:"objective" check:"required"`
+	// The search: grid (every combination of choice values), random, or tpe (tree-structured
+	// Parzen estimator).
+	Method string `yaml:"method" default:"random" check:"oneof=grid random tpe"`
+	// Number of trials (random, tpe; default 20).
+	Trials int  `yaml:"trials" check:"gte=1"`
+	Seed   seed `yaml:"seed"`
+	// Trials in flight at once: it shapes the sweep's decisions, so it is a setting, never
+	// the machine's CPU count, and a manifest gives the same sweep on every machine.
+	Parallel int `yaml:"parallel" default:"2" check:"gte=1"`
+	// The search space: a map from a param path (params.a.b) to its distribution.
+	Space map[string]distribution `yaml:"space" check:"required,nonempty,param"`
+	// Stops unpromising trials early.
+	Scheduler *schedulerSettings `yaml:"scheduler"`
 }
 
+// objectiveSettings name the metric to optimize.
+type objectiveSettings struct {
+	// A metric of the target stage.
+	Metric string `yaml:"metric" check:"required,nonempty"`
+	// maximize or minimize; default maximize for metrics where higher is better (accuracy,
+	// f1, r2, ...), else minimize.
+	Goal string `yaml:"goal" check:"oneof=maximize minimize"`
+}
+
+// distribution says how a param is drawn: exactly one key.
+type distribution struct {
+	settings.OneKey
+	// One of these values.
+	Choice []any `yaml:"choice" check:"nonempty"`
+	// A number uniform in [lo, hi].
+	Uniform []float64 `yaml:"uniform" check:"len=2"`
+	// A number whose logarithm is uniform in [lo, hi]; lo > 0.
+	LogUniform []float64 `yaml:"log_uniform" check:"len=2,gt=0"`
+	// An integer uniform in [lo, hi].
+	Int []int `yaml:"int" check:"len=2"`
+}
+
+// dim is the search dimension of param path.
+func (d *distribution) dim(path string) search.Dim {
+	switch {
+	case d.Choice != nil:
+		return search.Dim{Path: path, Dist: search.Choice, Choices: d.Choice}
+	case d.Uniform != nil:
+		return search.Dim{Path: path, Dist: search.Uniform, Lo: d.Uniform[0], Hi: d.Uniform[1]}
+	case d.LogUniform != nil:
+		return search.Dim{Path: path, Dist: search.LogUniform, Lo: d.LogUniform[0], Hi: d.LogUniform[1]}
+	}
+	return search.Dim{Path: path, Dist: search.Int, Lo: float64(d.Int[0]), Hi: float64(d.Int[1])}
+}
+
+// schedulerSettings stop unpromising trials early.
+type schedulerSettings struct {
+	settings.OneKey
+	// Asynchronous successive halving: trials get min, min*eta, ... up to max of the
+	// resource; the top 1/eta go on.
+	ASHA *ashaSettings `yaml:"asha"`
+}
+
+// ashaSettings configure asynchronous successive halving.
 type ashaSettings struct {
-	Resource string  `yaml:"resource"`
-	Min      int     `yaml:"min"`
-	Max      int     `yaml:"max"`
-	Eta      float64 `yaml:"eta"`
+	// The param path that sets a trial's budget, e.g. params.train.epochs.
+	Resource string `yaml:"resource" check:"required,param"`
+	// The smallest budget.
+	Min int `yaml:"min" default:"1" check:"gte=1"`
+	// The largest budget (default the resource param's value).
+	Max int `yaml:"max" check:"gte=1"`
+	// The reduction factor.
+	Eta float64 `yaml:"eta" default:"3" check:"gt=1"`
 }
 
 // higherIsBetter lists the metrics an objective maximizes when it names no goal.
@@ -67,13 +124,10 @@ var higherIsBetter = []string{"accuracy", "val_accuracy", "precision", "recall",
 
 func (tuneKind) Prepare(st *manifest.Stage, m *manifest.Manifest) (pipeline.Job, error) {
 	var s tuneSettings
-	if err := decode(st, &s); err != nil {
+	if err := settings.Decode(st, m, &s); err != nil {
 		return nil, err
 	}
-	j := &tuneJob{s: s}
-	if s.Objective.Metric == "" {
-		return nil, st.Errorf(nil, "stage %s: objective: {metric: NAME, goal: maximize|minimize} is required", st.Name)
-	}
+	j := &tuneJob{s: s, method: s.Method}
 	switch s.Objective.Goal {
 	case "maximize":
 		j.maximize = true
@@ -90,89 +144,48 @@ func (tuneKind) Prepare(st *manifest.Stage, m *manifest.Manifest) (pipeline.Job,
 	j.covers = covers
 	j.resumable = true
 	for _, n := range covers {
-		if m.Stages[n].Uses == "train" {
+		if train, ok := trainSettingsOf(m, n); ok {
 			j.trainStages = append(j.trainStages, n)
-			j.resumable = j.resumable && resumableTrain(m.Stages[n])
+			j.resumable = j.resumable && train.resumable()
 		}
 	}
-	if j.space, err = parseSpace(st); err != nil {
+	if j.space, err = parseSpace(st, s.Space); err != nil {
 		return nil, err
-	}
-	if j.method = s.Method; j.method == "" {
-		j.method = "random"
 	}
 	if j.method == "grid" {
 		if j.grid, err = j.space.Grid(); err != nil {
 			return nil, st.Errorf([]string{"space"}, "space: %v", err)
 		}
 	}
-	if a := s.Scheduler.ASHA; a != nil {
-		if j.asha, err = prepareASHA(st, m, a, j.space); err != nil {
+	if s.Scheduler != nil {
+		if j.asha, err = prepareASHA(st, m, s.Scheduler.ASHA, j.space); err != nil {
 			return nil, err
 		}
 	}
 	return j, nil
 }
 
-// parseSpace reads the space setting: a map from param path to one distribution.
-func parseSpace(st *manifest.Stage) (search.Space, error) {
-	raw, _ := st.Settings["space"].(map[string]any)
+// parseSpace turns the space setting into search dimensions.
+func parseSpace(st *manifest.Stage, space map[string]distribution) (search.Space, error) {
 	var dims []search.Dim
-	for path, v := range raw {
-		at := []string{"space", path}
-		dist, _ := v.(map[string]any)
-		if len(dist) != 1 {
-			return nil, st.Errorf(at, "space: %s needs exactly one of choice, uniform, log_uniform, int", path)
+	for _, path := range slices.Sorted(maps.Keys(space)) {
+		d := space[path]
+		dim := d.dim(path)
+		if err := dim.Check(); err != nil {
+			key, _ := settings.Chosen(&d)
+			return nil, st.Errorf([]string{"space", path, key}, "space: %s: %v", path, err)
 		}
-		for name, arg := range dist {
-			d := search.Dim{Path: path}
-			list, _ := arg.([]any)
-			switch name {
-			case "choice":
-				d.Dist, d.Choices = search.Choice, list
-			case "uniform", "log_uniform", "int":
-				d.Dist = map[string]search.Dist{"uniform": search.Uniform, "log_uniform": search.LogUniform, "int": search.Int}[name]
-				lo, okLo := toFloat(list, 0)
-				hi, okHi := toFloat(list, 1)
-				if len(list) != 2 || !okLo || !okHi {
-					return nil, st.Errorf(append(at, name), "space: %s: %s needs [lo, hi] numbers", path, name)
-				}
-				d.Lo, d.Hi = lo, hi
-			default:
-				return nil, st.Errorf(at, "space: %s: unknown distribution %q (want choice, uniform, log_uniform or int)", path, name)
-			}
-			if err := d.Check(); err != nil {
-				return nil, st.Errorf(append(at, name), "space: %s: %v", path, err)
-			}
-			dims = append(dims, d)
-		}
+		dims = append(dims, dim)
 	}
-	space, err := search.NewSpace(dims)
+	space2, err := search.NewSpace(dims)
 	if err != nil {
 		return nil, st.Errorf([]string{"space"}, "space: %v", err)
 	}
-	return space, nil
+	return space2, nil
 }
 
-func toFloat(list []any, i int) (float64, bool) {
-	if i >= len(list) {
-		return 0, false
-	}
-	switch x := list[i].(type) {
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case float64:
-		return x, true
-	}
-	return 0, false
-}
-
-// prepareASHA checks the scheduler and fills its defaults: min 1, eta 3, and max the resource
-// param's value in the manifest.
+// prepareASHA checks the scheduler and takes max, when absent, from the resource param's value
+// in the manifest.
 func prepareASHA(st *manifest.Stage, m *manifest.Manifest, a *ashaSettings, space search.Space) (*search.ASHA, error) {
 	at := []string{"scheduler", "asha"}
 	for _, d := range space {
@@ -186,12 +199,6 @@ func prepareASHA(st *manifest.Stage, m *manifest.Manifest, a *ashaSettings, spac
 			return nil, st.Errorf(at, "scheduler: asha needs max, since %s is not an integer param", a.Resource)
 		}
 		a.Max = v
-	}
-	if a.Min == 0 {
-		a.Min = 1
-	}
-	if a.Eta == 0 {
-		a.Eta = defaultEta
 	}
 	s, err := search.NewASHA(a.Min, a.Max, a.Eta)
 	if err != nil {
@@ -228,32 +235,11 @@ type tuneJob struct {
 	resumable   bool // the train stages continue shorter runs' checkpoints (see trainJob.fit)
 }
 
-// resumableTrain reports whether a train stage's runs with more epochs continue those with
-// fewer: nn.Resumable of its settings.
-func resumableTrain(st *manifest.Stage) bool {
-	sched, _ := st.Settings["lr_schedule"].(map[string]any)
-	es, _ := st.Settings["early_stopping"].(map[string]any)
-	_, cosine := sched["cosine"]
-	restore, _ := es["restore_best"].(bool)
-	return !cosine && !restore
-}
-
 // Covers implements pipeline.Sweeper: the tune stage's key covers the stages its trials run.
 func (j *tuneJob) Covers() []string { return j.covers }
 
-// defaultParallel is the number of trials a sweep runs at once when the manifest does not
-// say: the 2 cores of the machine loom is tuned on.
-const defaultParallel = 2
-
 // window is the `parallel` setting: how many trials are in flight in the sweep's decisions.
-// It is the setting, never the machine's CPU count, so that a manifest gives the same sweep
-// on every machine.
-func (j *tuneJob) window() int {
-	if j.s.Parallel > 0 {
-		return j.s.Parallel
-	}
-	return defaultParallel
-}
+func (j *tuneJob) window() int { return j.s.Parallel }
 
 // workers is the number of trials that actually run at once: the window, at most
 // runtime.NumCPU(). A trial trains on one thread and runs its stages one at a time, so the
@@ -284,9 +270,9 @@ func (j *tuneJob) newSweep(env *pipeline.Env) *sweep {
 	sw := &sweep{job: j, runner: env.Parts(), log: env.Log, parallel: j.window(), slots: make(chan struct{}, j.workers()), histIndex: map[int]int{}}
 	switch j.method {
 	case "tpe":
-		sw.sampler = search.NewTPE(j.space, j.s.Seed)
+		sw.sampler = search.NewTPE(j.space, uint64(j.s.Seed))
 	case "random":
-		sw.sampler = search.NewRandom(j.space, j.s.Seed)
+		sw.sampler = search.NewRandom(j.space, uint64(j.s.Seed))
 	}
 	if j.asha != nil {
 		sw.asha = j.asha.Fresh() // a scheduler keeps state: each run gets its own

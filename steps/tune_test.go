@@ -562,7 +562,7 @@ func TestASHARanksTrialsByTheirBestRung(t *testing.T) {
 	}
 	j := &tuneJob{maximize: true, asha: asha, trainStages: []string{"train"}, resumable: true}
 	j.s.Target, j.s.Objective.Metric = "evaluate", "f1"
-	j.s.Scheduler.ASHA = &ashaSettings{Resource: "params.train.epochs"}
+	j.s.Scheduler = &schedulerSettings{ASHA: &ashaSettings{Resource: "params.train.epochs"}}
 	sw := &sweep{ctx: context.Background(), job: j, log: io.Discard, asha: asha.Fresh(), histIndex: map[int]int{}}
 	done := func(trial, rung, budget int, f1 float64) *unit {
 		return &unit{trial: trial, rung: rung, budget: budget, res: &pipeline.PartResult{Metrics: map[string]map[string]float64{

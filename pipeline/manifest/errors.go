@@ -55,6 +55,10 @@ func (l ErrorList) Error() string {
 	return strings.Join(msgs, "\n")
 }
 
+// Err returns nil for an empty list, the bare *Error for one, else the list sorted by position
+// without exact repeats.
+func (l ErrorList) Err() error { return finish(l) }
+
 // errorSink collects the problems of one load so that a user sees them all at once.
 type errorSink struct {
 	file string

@@ -1,7 +1,8 @@
 // Package manifest reads loom's pipeline manifests: it keeps the YAML syntax tree with positions,
-// applies params overrides, interpolates ${} expressions, checks the manifest against its JSON
-// Schema and the DAG rules, and hands execution a resolved, validated form. Every problem is an
-// *Error (or an ErrorList) naming file:line:column.
+// applies params overrides, interpolates ${} expressions, checks the manifest's structure and
+// DAG rules, and hands execution a resolved form. What a stage's `with` may hold is its kind's
+// business (see package settings). Every problem is an *Error (or an ErrorList) naming
+// file:line:column.
 //
 // Interpolation: in any string inside a stage's `with`, ${EXPR} is an expr-lang expression over
 // {"params": Params}. A string that is exactly one ${...} (quoted or not) becomes the result
@@ -28,16 +29,13 @@ import (
 	"strings"
 
 	"github.com/loom-ml/loom/internal/suggest"
-	"github.com/loom-ml/loom/schemas"
 	"gopkg.in/yaml.v3"
 )
 
-// Kinds lists the stage kinds a manifest may use, in the order the documentation gives them:
-// the schema's, which TestKindsAgree in package steps checks against the kinds loom implements.
-var Kinds = schemas.Kinds
+// StageNamePattern is the pattern of a stage name; names become folder names and CLI arguments.
+const StageNamePattern = `^[a-z][a-z0-9_-]*$`
 
-// stageNameRE is the pattern of a stage name; names become folder names and CLI arguments.
-var stageNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+var stageNameRE = regexp.MustCompile(StageNamePattern)
 
 var (
 	topKeys   = []string{"version", "name", "params", "stages"}
@@ -48,9 +46,6 @@ var (
 type Options struct {
 	Sets       []string // --set PATH=VALUE; PATH relative to params, a leading "params." is also accepted; VALUE parsed as YAML
 	ParamFiles []string // YAML files whose trees are merged over params before Sets (for --params best.yaml)
-	// Trusted skips the JSON Schema check, for a source and params that passed it before (the
-	// caller remembers that). Every other check still runs.
-	Trusted bool
 }
 
 // Manifest is a loaded, resolved and validated pipeline.
@@ -78,13 +73,14 @@ type source struct {
 // Stage is one node of the pipeline's DAG.
 type Stage struct {
 	Name     string
-	Uses     string
+	Uses     string         // the stage kind; which kinds exist is the caller's to check, at UsesPos
 	Needs    []string       // as written, in order
 	Cache    bool           // default true
 	With     *yaml.Node     // the resolved `with` mapping: ${} replaced, every node keeps the Line/Column of the text it came from; nil when absent
 	Settings map[string]any // With as plain values (map[string]any, []any, string, int, float64, bool, nil); empty map when absent
 	Params   []string       // param paths its ${} expressions read, e.g. "params.train.lr", sorted, unique
 	Pos      Pos            // position of the stage's name key
+	UsesPos  Pos            // position of the uses value
 
 	file     string
 	needsPos []Pos // position of each Needs entry
@@ -101,9 +97,6 @@ func Load(path string, opt Options) (*Manifest, error) {
 
 // Parse parses a manifest's source; path names it in errors and fixes its workspace folder.
 func Parse(path string, src []byte, opt Options) (*Manifest, error) {
-	if !opt.Trusted {
-		schemas.Warm()
-	}
 	dir, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
 		return nil, err
@@ -129,14 +122,8 @@ func Parse(path string, src []byte, opt Options) (*Manifest, error) {
 	m.checkNeeds(sink)
 	m.order(sink)
 	m.resolveAll(sink)
-	m.checkRefs(sink)
 	if err := sink.err(); err != nil {
 		return nil, err
-	}
-	if !opt.Trusted {
-		if err := m.validateSchema(); err != nil {
-			return nil, err
-		}
 	}
 	return m, nil
 }
@@ -268,22 +255,16 @@ func (st *Stage) read(n *yaml.Node, sink *errorSink) {
 		}
 	}
 	if uses == nil {
-		sink.add(st.Pos.Line, st.Pos.Col, "stage %s: missing uses (one of %s)", st.Name, quoteList(Kinds))
+		sink.add(st.Pos.Line, st.Pos.Col, "stage %s: missing uses, the stage's kind", st.Name)
 	}
 }
 
 func (st *Stage) readUses(v *yaml.Node, sink *errorSink) {
-	if !isString(v) {
-		sink.add(v.Line, v.Column, "stage %s: uses must be one of %s, not %s", st.Name, quoteList(Kinds), describe(v))
+	if !isString(v) || v.Value == "" {
+		sink.add(v.Line, v.Column, "stage %s: uses must name a stage kind, not %s", st.Name, describe(v))
 		return
 	}
-	for _, k := range Kinds {
-		if v.Value == k {
-			st.Uses = k
-			return
-		}
-	}
-	sink.add(v.Line, v.Column, "stage %s: unknown stage kind %q%s; valid kinds: %s", st.Name, v.Value, suggest.DidYouMean(v.Value, Kinds), quoteList(Kinds))
+	st.Uses, st.UsesPos = v.Value, Pos{sink.file, v.Line, v.Column}
 }
 
 // readNeeds accepts a list of stage names, or one name as shorthand.
@@ -432,9 +413,6 @@ func (m *Manifest) WithParams(overrides map[string]any) (*Manifest, error) {
 		c.Stages[name] = &cs
 	}
 	if err := sink.err(); err != nil {
-		return nil, err
-	}
-	if err := c.validateSchema(); err != nil {
 		return nil, err
 	}
 	return &c, nil

@@ -322,3 +322,13 @@ func cloneValue(v any) any {
 	}
 	return v
 }
+
+// CheckParam reports whether path (params.a.b, a.b or hidden[0]) names a param of the manifest;
+// the error says what the params around it are.
+func (m *Manifest) CheckParam(path string) error {
+	steps, err := parsePath(path)
+	if err != nil {
+		return err
+	}
+	return checkChain(m.Params, steps)
+}
