@@ -23,7 +23,7 @@ type Recipe struct {
 	Settings map[string]any      `json:"settings"`
 	Deps     map[string]Digest   `json:"deps,omitempty"`     // workspace path -> digest
 	Upstream map[string]OutputID `json:"upstream,omitempty"` // stage -> output
-	// Covers holds the stages a Sweeper runs, as they are resolved with the manifest's own
+	// Covers holds the stages a PartsJob runs, as they are resolved with the manifest's own
 	// params; their input files are in Deps.
 	Covers map[string]Covered `json:"covers,omitempty"`
 	// Params holds the values of the params the settings read. It explains changes; it is not
@@ -45,17 +45,18 @@ func (r *Recipe) ID() ActionID {
 	return ActionID(hex.EncodeToString(h.Sum(nil)))
 }
 
-// Covered is a stage a Sweeper runs, as part of the Sweeper's recipe.
+// Covered is a stage a PartsJob runs, as part of the PartsJob's recipe.
 type Covered struct {
 	Kind     string         `json:"kind"`
 	Version  string         `json:"version"`
 	Settings map[string]any `json:"settings"`
 }
 
-// A Sweeper is a job that runs other stages of the pipeline itself, as a tune stage runs its
-// target's part of the DAG for each trial. Its ActionID covers those stages' kinds, settings
-// and input files, so that editing any of them, or their data, makes it run again.
-type Sweeper interface {
+// A PartsJob is a job that runs parts of the pipeline itself, through Env.Parts (a sweep runs
+// its target's part of the DAG for each trial). Its ActionID covers those stages' kinds,
+// settings and input files, so that editing any of them, or their data, makes it run again.
+type PartsJob interface {
+	Job
 	Covers() []string // the stages it runs
 }
 
@@ -70,9 +71,9 @@ func newRecipe(m *manifest.Manifest, st *manifest.Stage, kinds Kinds, jobs map[s
 		}
 	}
 	deps := job.Deps()
-	if sw, ok := job.(Sweeper); ok {
+	if pj, ok := job.(PartsJob); ok {
 		r.Covers = map[string]Covered{}
-		for _, name := range sw.Covers() {
+		for _, name := range pj.Covers() {
 			cs, ok := m.Stages[name]
 			if !ok {
 				return nil, fmt.Errorf("runs stage %q, which does not exist", name)

@@ -16,7 +16,7 @@ import (
 const frameFile = "data.frame"
 
 // dataKinds are the stage kinds whose artifact is a frame.
-var dataKinds = []string{"preprocess", "dataset"}
+var dataKinds = namesOf(preprocessKind{}, datasetKind{})
 
 // openInput opens the artifact file name of the upstream stage chosen by the setting key (or,
 // without it, the one stage of the given kinds).

@@ -119,7 +119,7 @@ func (j *evaluateJob) Run(ctx context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
-	net, err := loadNetwork(env, "train", "model")
+	net, err := loadNetwork(env, namesOf(trainKind{}, modelKind{})...)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,8 @@ type preprocessSettings struct {
 	Steps []preprocessStep `yaml:"steps" check:"required"`
 }
 
-// preprocessStep is one preprocessing step: a mapping with exactly one key.
+// preprocessStep is one preprocessing step: a mapping with exactly one key. Adding a step is a
+// field here and a type that implements stepOptions.
 type preprocessStep struct {
 	settings.OneKey
 	// Drops the rows with a missing value (true), or with one in the listed columns.
@@ -36,13 +37,13 @@ type preprocessStep struct {
 	// Fills missing values.
 	Impute *imputeStep `yaml:"impute"`
 	// Keeps the rows where this expression is true; columns are variables.
-	Filter *expression `yaml:"filter" check:"nonempty"`
+	Filter *filterStep `yaml:"filter" check:"nonempty"`
 	// New columns, each computed by an expression over the columns.
 	Derive *deriveStep `yaml:"derive"`
 	// Keeps only these columns (and the target).
-	Select *columns `yaml:"select"`
+	Select *selectStep `yaml:"select"`
 	// Removes these columns.
-	Drop *columns `yaml:"drop"`
+	Drop *dropStep `yaml:"drop"`
 	// Removes the rows that are outliers in any of the columns.
 	Outliers *outliersStep `yaml:"outliers"`
 	// Encodes categorical columns as numbers.
@@ -51,47 +52,67 @@ type preprocessStep struct {
 	Split *splitStep `yaml:"split"`
 	// Scales the numeric features with statistics from the train split only, applied to
 	// every split.
-	Normalize *string `yaml:"normalize" check:"oneof=zscore minmax robust"`
+	Normalize *normalizeStep `yaml:"normalize" check:"oneof=zscore minmax robust"`
 	// Adds rows to the train split only.
 	Augment *augmentStep `yaml:"augment"`
 }
 
-// frameSteps returns the step's key and its frame steps: none for drop_missing: false, one per
-// new column for derive, else one.
+// stepOptions are a preprocess step's settings; frameSteps turns them into the frame steps
+// they stand for: none for drop_missing: false, one per new column for derive, else one.
+type stepOptions interface {
+	frameSteps() []frame.Step
+}
+
+// frameSteps returns the step's key and its frame steps.
 func (p *preprocessStep) frameSteps() (string, []frame.Step) {
-	switch {
-	case p.DropMissing != nil:
-		if !p.DropMissing.on {
-			return "drop_missing", nil
-		}
-		return "drop_missing", []frame.Step{frame.DropMissing{Columns: p.DropMissing.columns}}
-	case p.Impute != nil:
-		return "impute", []frame.Step{frame.Impute{Strategy: p.Impute.Strategy, Value: p.Impute.Value.v, Columns: p.Impute.Columns}}
-	case p.Filter != nil:
-		return "filter", []frame.Step{frame.Filter{Expr: string(*p.Filter)}}
-	case p.Derive != nil:
-		return "derive", *p.Derive
-	case p.Select != nil:
-		return "select", []frame.Step{frame.Select{Columns: *p.Select}}
-	case p.Drop != nil:
-		return "drop", []frame.Step{frame.Drop{Columns: *p.Drop}}
-	case p.Outliers != nil:
-		o := p.Outliers
-		return "outliers", []frame.Step{frame.Outliers{Method: o.Method, Threshold: o.Threshold, Columns: o.Columns}}
-	case p.Encode != nil:
-		return "encode", []frame.Step{frame.Encode{Columns: p.Encode.Columns, Method: p.Encode.Method}}
-	case p.Split != nil:
-		s := p.Split
-		return "split", []frame.Step{frame.SplitData{Test: s.Test, Val: s.Val, Stratify: s.Stratify, Seed: uint64(s.Seed)}}
-	case p.Normalize != nil:
-		return "normalize", []frame.Step{frame.Normalize{Method: *p.Normalize}}
+	key, opts := settings.Chosen(p)
+	return key, opts.(stepOptions).frameSteps()
+}
+
+type (
+	filterStep    string
+	selectStep    []string
+	dropStep      []string
+	normalizeStep string
+)
+
+func (f *filterStep) frameSteps() []frame.Step { return []frame.Step{frame.Filter{Expr: string(*f)}} }
+func (s *selectStep) frameSteps() []frame.Step { return []frame.Step{frame.Select{Columns: *s}} }
+func (d *dropStep) frameSteps() []frame.Step   { return []frame.Step{frame.Drop{Columns: *d}} }
+func (n *normalizeStep) frameSteps() []frame.Step {
+	return []frame.Step{frame.Normalize{Method: string(*n)}}
+}
+func (d *deriveStep) frameSteps() []frame.Step { return *d }
+
+func (d *dropMissing) frameSteps() []frame.Step {
+	if !d.on {
+		return nil
 	}
-	a := p.Augment
+	return []frame.Step{frame.DropMissing{Columns: d.columns}}
+}
+
+func (i *imputeStep) frameSteps() []frame.Step {
+	return []frame.Step{frame.Impute{Strategy: i.Strategy, Value: i.Value.v, Columns: i.Columns}}
+}
+
+func (o *outliersStep) frameSteps() []frame.Step {
+	return []frame.Step{frame.Outliers{Method: o.Method, Threshold: o.Threshold, Columns: o.Columns}}
+}
+
+func (e *encodeStep) frameSteps() []frame.Step {
+	return []frame.Step{frame.Encode{Columns: e.Columns, Method: e.Method}}
+}
+
+func (s *splitStep) frameSteps() []frame.Step {
+	return []frame.Step{frame.SplitData{Test: s.Test, Val: s.Val, Stratify: s.Stratify, Seed: uint64(s.Seed)}}
+}
+
+func (a *augmentStep) frameSteps() []frame.Step {
 	step := frame.Augment{Oversample: a.Oversample, Seed: uint64(a.Seed)}
 	if a.Noise != nil {
 		step.NoiseStd, step.Copies = a.Noise.Std, a.Noise.Copies
 	}
-	return "augment", []frame.Step{step}
+	return []frame.Step{step}
 }
 
 // dropMissing is drop_missing's value: true, false, or the columns to look at.

@@ -37,6 +37,19 @@ func Kinds() pipeline.Kinds {
 	return kinds
 }
 
+// namesOf returns the `uses` names of kinds, in the order given.
+func namesOf(kinds ...pipeline.Kind) []string {
+	var names []string
+	for _, k := range kinds {
+		for _, r := range registry {
+			if r.Kind == k {
+				names = append(names, r.Name)
+			}
+		}
+	}
+	return names
+}
+
 // kindOf returns the kind named uses, or nil.
 func kindOf(uses string) pipeline.Kind {
 	for _, r := range registry {

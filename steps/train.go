@@ -226,7 +226,7 @@ func (j *trainJob) Run(ctx context.Context, env *pipeline.Env) error {
 	if err != nil {
 		return err
 	}
-	net, err := loadNetwork(env, "model", "train")
+	net, err := loadNetwork(env, namesOf(modelKind{}, trainKind{})...)
 	if err != nil {
 		return err
 	}

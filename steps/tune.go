@@ -235,7 +235,7 @@ type tuneJob struct {
 	resumable   bool // the train stages continue shorter runs' checkpoints (see trainJob.fit)
 }
 
-// Covers implements pipeline.Sweeper: the tune stage's key covers the stages its trials run.
+// Covers implements pipeline.PartsJob: the tune stage's key covers the stages its trials run.
 func (j *tuneJob) Covers() []string { return j.covers }
 
 // window is the `parallel` setting: how many trials are in flight in the sweep's decisions.
