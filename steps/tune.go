@@ -42,9 +42,9 @@ type tuneKind struct{}
 // Version changes whenever the search's decisions can change (package search included).
 func (tuneKind) Version() string { return "3+search" + search.Version }
 
-// tuneSettings search params for the best value of a metric; each trial runs the target's part
-// of the DAG with the trial's params, through the cache. The stage outputs a table of trials
-// and the best params as YAML.
+// tuneSettings search params for the best value of a metric, each trial running the target's
+// part of the DAG with the trial's params through the cache, and output a table of trials and
+// the best params as YAML.
 type tuneSettings struct {
 	// The stage whose metric is the objective.
 	Target    string            `yaml:"target" check:"required,stage"`

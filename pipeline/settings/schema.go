@@ -138,15 +138,22 @@ type Docs map[string]string
 
 func typeKey(t reflect.Type) string { return t.String() }
 
-// ofType is a named type's description: its doc comment without the leading type name, so that
-// "Seed seeds the random generator" describes a seed as "Seeds the random generator".
+// ofType is a named type's description: the first sentence of its doc comment (the rest is for
+// maintainers), without the leading type name and "is", so that "seed seeds the random
+// generator" reads "Seeds the random generator" and "layer is one layer" reads "One layer".
 func (d Docs) ofType(t reflect.Type) string {
-	doc := d[typeKey(t)]
-	if rest, ok := strings.CutPrefix(doc, t.Name()+" "); ok && t.Name() != "" {
-		r, n := utf8.DecodeRuneInString(rest)
-		doc = string(unicode.ToUpper(r)) + rest[n:]
+	doc, ok := strings.CutPrefix(d[typeKey(t)], t.Name()+" ")
+	if !ok || t.Name() == "" {
+		return d[typeKey(t)]
 	}
-	return doc
+	for _, verb := range []string{"is ", "are "} {
+		doc = strings.TrimPrefix(doc, verb)
+	}
+	if end := strings.Index(doc, ". "); end >= 0 {
+		doc = doc[:end+1]
+	}
+	r, n := utf8.DecodeRuneInString(doc)
+	return string(unicode.ToUpper(r)) + doc[n:]
 }
 
 // ReadDocs reads the doc comments of the types declared in the Go files of dirs, tests excluded.

@@ -164,5 +164,5 @@ func TestSchema(t *testing.T) {
 	check("stage", props["stage"], map[string]any{"type": "string", "pattern": manifest.StageNamePattern})
 	p := props["pick"].(map[string]any)
 	check("pick", []any{p["minProperties"], p["maxProperties"], p["description"]}, []any{1, 1, "Takes one key."})
-	check("auto", props["auto"], map[string]any{"type": []string{"integer", "string"}, "description": "Is an integer or auto (-1)."})
+	check("auto", props["auto"], map[string]any{"type": []string{"integer", "string"}, "description": "An integer or auto (-1)."})
 }
