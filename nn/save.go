@@ -49,16 +49,24 @@ type tensorInfo struct {
 
 // Save writes the network (architecture, weights and batchnorm running statistics) as a
 // safetensors file. The same network always gives the same bytes.
-func (n *Network) Save(w io.Writer) error {
+func (n *Network) Save(w io.Writer) error { return n.SaveWithMetadata(w, nil) }
+
+// SaveWithMetadata is Save with more string entries in the file's __metadata__, which
+// LoadWithMetadata returns: what a caller keeps beside the network in the same file. Keys
+// starting with "loom_" and "format" are Save's own.
+func (n *Network) SaveWithMetadata(w io.Writer, extra map[string]string) error {
 	specJSON, err := json.Marshal(n.spec)
 	if err != nil {
 		return fmt.Errorf("save network: %w", err)
 	}
 	ts := append([]namedTensor(nil), n.tensors...)
 	sort.Slice(ts, func(i, j int) bool { return ts[i].name < ts[j].name })
-	header := map[string]any{
-		"__metadata__": map[string]string{"format": "pt", specKey: string(specJSON), "loom_format": formatVersion},
+	meta := map[string]string{}
+	for k, v := range extra {
+		meta[k] = v
 	}
+	meta["format"], meta[specKey], meta["loom_format"] = "pt", string(specJSON), formatVersion
+	header := map[string]any{"__metadata__": meta}
 	var data bytes.Buffer
 	for _, t := range ts {
 		start := data.Len()
@@ -96,8 +104,14 @@ func (n *Network) Save(w io.Writer) error {
 // Load reads a network written by Save. A damaged or foreign file gives an error saying what
 // is wrong, never a panic.
 func Load(r io.Reader) (*Network, error) {
-	fail := func(format string, args ...any) (*Network, error) {
-		return nil, fmt.Errorf("load network: "+format, args...)
+	n, _, err := LoadWithMetadata(r)
+	return n, err
+}
+
+// LoadWithMetadata is Load that also returns the file's __metadata__ entries.
+func LoadWithMetadata(r io.Reader) (*Network, map[string]string, error) {
+	fail := func(format string, args ...any) (*Network, map[string]string, error) {
+		return nil, nil, fmt.Errorf("load network: "+format, args...)
 	}
 	var size [8]byte
 	if _, err := io.ReadFull(r, size[:]); err != nil {
@@ -115,7 +129,7 @@ func Load(r io.Reader) (*Network, error) {
 	if err := json.Unmarshal(hj, &header); err != nil {
 		return fail("header is not JSON: %v", err)
 	}
-	spec, err := specFromMetadata(header["__metadata__"])
+	spec, meta, err := specFromMetadata(header["__metadata__"])
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -137,32 +151,32 @@ func Load(r io.Reader) (*Network, error) {
 	for name := range header {
 		return fail("unexpected tensor %q for this architecture", name)
 	}
-	return n, nil
+	return n, meta, nil
 }
 
-// specFromMetadata decodes the Spec stored in the header's metadata.
-func specFromMetadata(raw json.RawMessage) (Spec, error) {
+// specFromMetadata decodes the header's metadata and the Spec stored in it.
+func specFromMetadata(raw json.RawMessage) (Spec, map[string]string, error) {
 	var spec Spec
 	if raw == nil {
-		return spec, errors.New("no __metadata__ in the header (not written by loom)")
+		return spec, nil, errors.New("no __metadata__ in the header (not written by loom)")
 	}
 	var meta map[string]string
 	if err := json.Unmarshal(raw, &meta); err != nil {
-		return spec, fmt.Errorf("__metadata__: %v", err)
+		return spec, nil, fmt.Errorf("__metadata__: %v", err)
 	}
 	if v := meta["loom_format"]; v != formatVersion {
-		return spec, fmt.Errorf("loom_format %q is not supported (want %s)", v, formatVersion)
+		return spec, nil, fmt.Errorf("loom_format %q is not supported (want %s)", v, formatVersion)
 	}
 	s, ok := meta[specKey]
 	if !ok {
-		return spec, fmt.Errorf("no %s in __metadata__", specKey)
+		return spec, nil, fmt.Errorf("no %s in __metadata__", specKey)
 	}
 	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&spec); err != nil {
-		return spec, fmt.Errorf("%s: %v", specKey, err)
+		return spec, nil, fmt.Errorf("%s: %v", specKey, err)
 	}
-	return spec, nil
+	return spec, meta, nil
 }
 
 // read fills the tensor from its header entry and the data section.

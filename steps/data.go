@@ -98,3 +98,20 @@ func logShape(env *pipeline.Env, fr *frame.Frame) {
 	}
 	fmt.Fprintln(env.Log, msg)
 }
+
+// writeFileWith creates the file at path and writes it, buffered, with write.
+func writeFileWith(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	err = write(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

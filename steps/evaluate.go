@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
 
+	"github.com/loom-ml/loom/bundle"
 	"github.com/loom-ml/loom/internal/suggest"
 
 	"github.com/loom-ml/loom/nn"
@@ -29,7 +31,7 @@ import (
 type evaluateKind struct{}
 
 func (evaluateKind) Version() string {
-	return "1+nn" + nn.Version + "+frame" + frame.Version + "+metrics" + metrics.Version
+	return "2+nn" + nn.Version + "+frame" + frame.Version + "+metrics" + metrics.Version
 }
 
 // evaluateSettings compute metrics of a trained model on one split, and check assertions.
@@ -176,7 +178,29 @@ func (j *evaluateJob) Run(ctx context.Context, env *pipeline.Env) error {
 	if err := writeJSON(filepath.Join(env.Out, "metrics.json"), values); err != nil {
 		return err
 	}
+	preds := &bundle.Predictions{Task: fr.Task, Classes: fr.ClassLabels, Out: out, Width: net.Outputs(), Threshold: j.threshold}
+	if err := writePredictions(filepath.Join(env.Out, predictionsFile), fr, j.split, preds); err != nil {
+		return err
+	}
 	return j.check(env, values)
+}
+
+// predictionsFile is the artifact file of the rows' predictions, of evaluate and predict stages.
+const predictionsFile = "predictions.csv"
+
+// writePredictions writes the predictions of split's rows of fr: the row's index in the data
+// file, its split, its true value, then the prediction columns.
+func writePredictions(path string, fr *frame.Frame, split frame.Split, preds *bundle.Predictions) error {
+	target := fr.TargetColumn()
+	keep := bundle.Keep{Names: []string{"row", "split", "true"}, Values: make([][]string, 3)}
+	for i, s := range fr.Splits {
+		if s == split {
+			keep.Values[0] = append(keep.Values[0], strconv.Itoa(fr.Source[i]))
+			keep.Values[1] = append(keep.Values[1], s.String())
+			keep.Values[2] = append(keep.Values[2], target.Text(i))
+		}
+	}
+	return writeFileWith(path, func(w io.Writer) error { return preds.WriteCSV(w, keep) })
 }
 
 // check evaluates the assertions; a failure is recorded, not returned, so that the stage's

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -495,19 +494,7 @@ func summaryTable(net *nn.Network) pipeline.Table {
 }
 
 func saveNetwork(env *pipeline.Env, net *nn.Network) error {
-	f, err := os.Create(filepath.Join(env.Out, modelFile))
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	err = net.Save(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return writeFileWith(filepath.Join(env.Out, modelFile), net.Save)
 }
 
 // loadNetwork reads the network of the model or train stage this stage needs.

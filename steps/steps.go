@@ -15,6 +15,7 @@ var registry = []Registered{
 	{"train", trainKind{}, trainSettings{}},
 	{"evaluate", evaluateKind{}, evaluateSettings{}},
 	{"tune", tuneKind{}, tuneSettings{}},
+	{"predict", predictKind{}, predictSettings{}},
 	{"shell", shellKind{}, shellSettings{}},
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/loom-ml/loom/bundle"
 	"github.com/loom-ml/loom/nn"
 	"github.com/loom-ml/loom/pipeline"
 	"github.com/loom-ml/loom/pipeline/manifest"
@@ -36,7 +37,7 @@ const (
 type trainKind struct{}
 
 func (trainKind) Version() string {
-	return "1+nn" + nn.Version + "+frame" + frame.Version + "+plot" + plot.Version
+	return "2+nn" + nn.Version + "+frame" + frame.Version + "+plot" + plot.Version
 }
 
 // trainSettings train a model on the train split; the stage outputs the trained model, the
@@ -284,7 +285,12 @@ func (j *trainJob) Run(ctx context.Context, env *pipeline.Env) error {
 			env.ReportMetric(name, v)
 		}
 	}
-	if err := saveNetwork(env, net); err != nil {
+	// The model file is a bundle: the network with what predicting with it needs.
+	b, err := bundle.New(net, fr)
+	if err != nil {
+		return err
+	}
+	if err := writeFileWith(filepath.Join(env.Out, modelFile), b.Write); err != nil {
 		return err
 	}
 	if err := writeJSON(filepath.Join(env.Out, historyFile), hist); err != nil {

@@ -39,7 +39,7 @@ import (
 // Version identifies the behaviour of this package: it changes whenever the
 // same input and options can give a different frame, so that a cache keyed
 // on it misses instead of serving stale data.
-const Version = "2"
+const Version = "3"
 
 // Kind says how a column stores its values.
 type Kind uint8
@@ -164,6 +164,13 @@ type Frame struct {
 	ClassLabels []string
 	// Splits tags each row.
 	Splits []Split
+	// Source is each row's 0-based index among the data rows it was read
+	// from (or generated as); a row Augment adds has its original's. Steps
+	// that remove rows keep it aligned, so predictions can name input rows.
+	Source []int
+	// Fields are the feature columns as the data came, before any step:
+	// what Replay expects of new data.
+	Fields []Field
 	// Transforms are the fitted steps, in the order applied, that Replay
 	// applies to new data.
 	Transforms []Transform
@@ -174,6 +181,13 @@ type Frame struct {
 	// step over every column of a wide frame was quadratic (100k columns:
 	// minutes).
 	index map[string]int
+}
+
+// Field is a feature column as the data file has it.
+type Field struct {
+	Name string `json:"name"`
+	// Kind is "numeric" or "categorical".
+	Kind string `json:"kind"`
 }
 
 // Rows returns the number of rows.
@@ -332,6 +346,8 @@ func (f *Frame) Clone() *Frame {
 	g := &Frame{Target: f.Target, Task: f.Task}
 	g.ClassLabels = append([]string(nil), f.ClassLabels...)
 	g.Splits = append([]Split(nil), f.Splits...)
+	g.Source = append([]int(nil), f.Source...)
+	g.Fields = append([]Field(nil), f.Fields...)
 	for _, t := range f.Transforms {
 		g.Transforms = append(g.Transforms, t.clone())
 	}
@@ -354,6 +370,7 @@ func (f *Frame) keepRows(keep []bool) {
 		}
 	}
 	f.Splits = compact(f.Splits, keep)
+	f.Source = compact(f.Source, keep)
 }
 
 func compact[T any](xs []T, keep []bool) []T {
@@ -377,8 +394,9 @@ func (f *Frame) appendRows(rows []int) {
 			}
 		}
 	}
-	for range rows {
+	for _, r := range rows {
 		f.Splits = append(f.Splits, Train)
+		f.Source = append(f.Source, f.Source[r])
 	}
 }
 
@@ -449,6 +467,9 @@ func distinctSorted(c *Column, rows []int) []string {
 // setTarget checks the target and records task and class labels. task ""
 // infers it: a categorical target, or an integer target with at most
 // maxClasses distinct values, is classification; any other is regression.
+//
+// It also starts Source (row i came from row i) and Fields, since every
+// frame made from data goes through here.
 func (f *Frame) setTarget(task string) error {
 	t := f.TargetColumn()
 	if t == nil {
@@ -457,6 +478,11 @@ func (f *Frame) setTarget(task string) error {
 	all := make([]int, f.Rows())
 	for i := range all {
 		all[i] = i
+	}
+	f.Source = all
+	f.Fields = nil
+	for _, c := range f.featureColumns() {
+		f.Fields = append(f.Fields, Field{Name: c.Name, Kind: c.Kind.String()})
 	}
 	labels := distinctSorted(t, all)
 	switch Task(task) {

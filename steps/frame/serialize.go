@@ -10,10 +10,10 @@ import (
 	"math"
 )
 
-// The binary frame format, version 1, all integers little-endian:
+// The binary frame format, version 2, all integers little-endian:
 //
 //	magic "LOOMFRM\x00" | uint32 version | uint32 n | n bytes of JSON header
-//	| rows bytes of split tags | each column in order:
+//	| rows bytes of split tags | rows uint32 source rows | each column in order:
 //	  numeric: rows float64 bits; categorical: rows uint32 codes
 //	  (0 missing, k+1 = header levels[k], levels in order of first use).
 //
@@ -21,7 +21,7 @@ import (
 // iteration order in it and the same frame always gives the same bytes.
 const (
 	frameMagic   = "LOOMFRM\x00"
-	frameVersion = 1
+	frameVersion = 2
 	maxHeader    = 1 << 30
 	maxRows      = 1 << 31 // a damaged header must not ask for terabytes
 )
@@ -33,6 +33,7 @@ type fileHeader struct {
 	Classes    []string     `json:"classes,omitempty"`
 	Columns    []fileColumn `json:"columns"`
 	Transforms []Transform  `json:"transforms,omitempty"`
+	Fields     []Field      `json:"fields,omitempty"`
 }
 
 type fileColumn struct {
@@ -63,7 +64,7 @@ func (c *countWriter) write(p []byte) {
 // WriteTo writes the frame in loom's binary frame format. Equal frames give
 // identical bytes, and ReadFrame restores the frame exactly, NaN included.
 func (f *Frame) WriteTo(w io.Writer) (int64, error) {
-	h := fileHeader{Rows: f.Rows(), Target: f.Target, Task: f.Task, Classes: f.ClassLabels, Transforms: f.Transforms}
+	h := fileHeader{Rows: f.Rows(), Target: f.Target, Task: f.Task, Classes: f.ClassLabels, Transforms: f.Transforms, Fields: f.Fields}
 	codes := make([][]uint32, len(f.Columns))
 	for i, c := range f.Columns {
 		fc := fileColumn{Name: c.Name, Kind: c.Kind.String(), OneHot: c.OneHot, Token: c.Token, Text: c.TextOpts}
@@ -86,6 +87,15 @@ func (f *Frame) WriteTo(w io.Writer) (int64, error) {
 		tags[i] = byte(s)
 	}
 	cw.write(tags)
+	buf = buf[:0]
+	for i := range f.Splits {
+		src := i // a frame made without setTarget: every row is its own
+		if f.Source != nil {
+			src = f.Source[i]
+		}
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(src))
+	}
+	cw.write(buf)
 	for i, c := range f.Columns {
 		buf = buf[:0]
 		if c.Kind == Numeric {
@@ -152,7 +162,7 @@ func ReadFrame(r io.Reader) (*Frame, error) {
 }
 
 func readBody(r io.Reader, h *fileHeader) (*Frame, error) {
-	f := &Frame{Target: h.Target, Task: h.Task, ClassLabels: h.Classes, Transforms: h.Transforms}
+	f := &Frame{Target: h.Target, Task: h.Task, ClassLabels: h.Classes, Transforms: h.Transforms, Fields: h.Fields}
 	tags, err := readN(r, h.Rows)
 	if err != nil {
 		return nil, fmt.Errorf("read frame splits: %w", err)
@@ -163,6 +173,14 @@ func readBody(r io.Reader, h *fileHeader) (*Frame, error) {
 			return nil, fmt.Errorf("read frame: row %d has split tag %d", i+1, t)
 		}
 		f.Splits[i] = Split(t)
+	}
+	src, err := readN(r, 4*h.Rows)
+	if err != nil {
+		return nil, fmt.Errorf("read frame source rows: %w", err)
+	}
+	f.Source = make([]int, h.Rows)
+	for i := range f.Source {
+		f.Source[i] = int(binary.LittleEndian.Uint32(src[4*i:]))
 	}
 	for _, fc := range h.Columns {
 		c, err := readColumn(r, fc, h.Rows)

@@ -386,3 +386,7 @@ func countColumns(c *Column, vocab []string, ids map[string]int, o TextOptions) 
 	}
 	return cols
 }
+
+// Prepared returns the frame as Matrix sees it: a text column not tokenised yet (a frame never
+// split) tokenised with a vocabulary fitted on the Train rows, the fit recorded in Transforms.
+func (f *Frame) Prepared() (*Frame, error) { return f.tokenized() }

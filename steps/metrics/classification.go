@@ -219,32 +219,36 @@ func meanOverClasses(counts []classCounts, weighted bool) Scores {
 	return Scores{s.Precision / total, s.Recall / total, s.F1 / total}
 }
 
-// Classify turns model outputs into class labels. probs is row-major rows×k. With k == 1 the
-// column is the probability of class 1 and p >= threshold gives 1; with k == 2 the same rule
-// applies to column 1, so the threshold works for either output layout; with k > 2 the label
-// is the argmax, ties going to the lowest index. Classify panics if len(probs) != rows*k.
+// Classify turns model outputs into class labels. probs is row-major rows×k; each row's label
+// is ClassOf it. Classify panics if len(probs) != rows*k.
 func Classify(probs []float64, rows, k int, threshold float64) []int {
 	if k < 1 || len(probs) != rows*k {
 		panic(fmt.Sprintf("metrics: Classify: %d outputs for %d rows × %d columns", len(probs), rows, k))
 	}
 	out := make([]int, rows)
-	if k <= 2 {
-		for i := range out {
-			if probs[i*k+k-1] >= threshold {
-				out[i] = 1
-			}
-		}
-		return out
-	}
 	for i := range out {
-		row := probs[i*k : (i+1)*k]
-		best := 0
-		for j := 1; j < k; j++ {
-			if row[j] > row[best] {
-				best = j
-			}
-		}
-		out[i] = best
+		out[i] = ClassOf(probs[i*k:(i+1)*k], threshold)
 	}
 	return out
+}
+
+// ClassOf is the class of one row of model outputs. With one column it is the probability of
+// class 1 and p >= threshold gives 1; with two the same rule applies to column 1, so the
+// threshold works for either output layout; with more the class is the argmax, ties going to
+// the lowest index.
+func ClassOf[F float32 | float64](row []F, threshold float64) int {
+	k := len(row)
+	if k <= 2 {
+		if float64(row[k-1]) >= threshold {
+			return 1
+		}
+		return 0
+	}
+	best := 0
+	for j := 1; j < k; j++ {
+		if row[j] > row[best] {
+			best = j
+		}
+	}
+	return best
 }
