@@ -34,6 +34,7 @@ import (
 	"github.com/loom-ml/loom/pipeline/manifest"
 	"github.com/loom-ml/loom/schemas"
 	"github.com/loom-ml/loom/steps"
+	"github.com/loom-ml/loom/steps/frame"
 )
 
 // Exit codes, as documented in MANIFEST.md.
@@ -111,6 +112,9 @@ func init() {
 			{"loom metrics [-f FILE] [--json|--md]", "the metrics of the last run"},
 			{"loom metrics diff [-f FILE] [--json|--md] OTHER.json", "compare them with a saved `loom run --json`"},
 		}, cmdMetrics},
+		{"predict", []usageLine{{"loom predict [-f FILE] [--model STAGE|BUNDLE] --input DATA [--output OUT] [--keep COL]... [--json]", "score new data with a trained model"}}, cmdPredict},
+		{"serve", []usageLine{{"loom serve [-f FILE] [--model STAGE|BUNDLE] [--addr 127.0.0.1:8080] [--max-body BYTES]", "answer predictions over HTTP"}}, cmdServe},
+		{"export", []usageLine{{"loom export [-f FILE] [--model STAGE] --format onnx|bundle -o PATH", "write the model as one file"}}, cmdExport},
 		{"gc", []usageLine{{"loom gc [-f FILE]", "remove cache entries no saved run references"}}, cmdGC},
 		{"schema", []usageLine{{"loom schema", "print the manifest's JSON Schema"}}, cmdSchema},
 		{"help", []usageLine{{"loom help [COMMAND]", "this text, or a command's flags"}}, cmdHelp},
@@ -129,10 +133,11 @@ func lookupCommand(name string) *command {
 // synopsis writes the usage lines of cmds, the first after first and the others after rest,
 // the short texts aligned after the syntax.
 func synopsis(w io.Writer, first, rest string, cmds ...*command) {
+	const maxWidth = 56 // a longer syntax has its short text on the next line
 	width := 0
 	for _, c := range cmds {
 		for _, l := range c.lines {
-			if l.short != "" {
+			if l.short != "" && len(l.syntax) <= maxWidth {
 				width = max(width, len(l.syntax))
 			}
 		}
@@ -140,9 +145,12 @@ func synopsis(w io.Writer, first, rest string, cmds ...*command) {
 	prefix := first
 	for _, c := range cmds {
 		for _, l := range c.lines {
-			if l.short == "" {
+			switch {
+			case l.short == "":
 				fmt.Fprintf(w, "%s%s\n", prefix, l.syntax)
-			} else {
+			case len(l.syntax) > width:
+				fmt.Fprintf(w, "%s%s\n%s%-*s  %s\n", prefix, l.syntax, rest, width, "", l.short)
+			default:
 				fmt.Fprintf(w, "%s%-*s  %s\n", prefix, width, l.syntax, l.short)
 			}
 			prefix = rest
@@ -201,6 +209,7 @@ func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ee  *exitError
 		me  *manifest.Error
 		mel manifest.ErrorList
+		de  *frame.DataError
 	)
 	switch {
 	case err == nil:
@@ -215,6 +224,9 @@ func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	case errors.As(err, &mel) || errors.As(err, &me):
 		fmt.Fprintln(stderr, err)
+		return exitUsage
+	case errors.As(err, &de):
+		fmt.Fprintf(stderr, "loom %s: %v\n", name, err)
 		return exitUsage
 	}
 	fmt.Fprintf(stderr, "loom %s: %v\n", name, err)

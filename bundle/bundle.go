@@ -7,6 +7,7 @@ package bundle
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +46,8 @@ type Info struct {
 	Transforms []frame.Transform `json:"transforms,omitempty"`
 	// Features are the columns of the network's input, after the transforms.
 	Features []string `json:"features"`
+	// Metrics are the train stage's metrics, when exported.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
 // Bundle is a model ready to predict.
@@ -184,6 +187,31 @@ func (b *Bundle) Matrix(fr *frame.Frame) ([]float32, error) {
 
 func missing(fr *frame.Frame, r int, col string) error {
 	return fmt.Errorf("data row %d, column %q: the value is missing and the model's preprocessing fills none (add an impute step before training)", fr.Source[r]+1, col)
+}
+
+// Clone returns a copy with a network of its own: a network is not safe for concurrent use.
+func (b *Bundle) Clone() (*Bundle, error) {
+	var buf bytes.Buffer
+	if err := b.Write(&buf); err != nil {
+		return nil, err
+	}
+	c, err := Read(&buf)
+	if err != nil {
+		return nil, err
+	}
+	c.Info = b.Info
+	return c, nil
+}
+
+// Levels returns the categories of a categorical field that the model was trained on: those
+// its encode or tokenize transform learned; nil when none did.
+func (b *Bundle) Levels(field string) []string {
+	for _, t := range b.Transforms {
+		if t.Column == field && (t.Op == "onehot" || t.Op == "ordinal") {
+			return t.Levels
+		}
+	}
+	return nil
 }
 
 // Predict runs the network on x (rows × len(Features)).

@@ -4,6 +4,7 @@ package steps
 
 import (
 	"github.com/loom-ml/loom/pipeline"
+	"github.com/loom-ml/loom/pipeline/manifest"
 )
 
 // registry lists the stage kinds, in the order the documentation gives them: the `uses` name,
@@ -67,3 +68,18 @@ type artifactsOnly struct{}
 
 func (artifactsOnly) Deps() []string { return nil }
 func (artifactsOnly) Outs() []string { return nil }
+
+// ModelStages returns the stages of m whose artifact is a model bundle (train stages), in
+// m.Order: what `loom predict`, `serve` and `export` read.
+func ModelStages(m *manifest.Manifest) []string {
+	var out []string
+	for _, name := range m.Order {
+		if _, ok := kindOf(m.Stages[name].Uses).(trainKind); ok {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// ModelFile is the name of a train stage's model bundle in its artifact.
+const ModelFile = modelFile

@@ -24,7 +24,10 @@ type DataError struct {
 // Error formats the error as file:row: column "c": message.
 func (e *DataError) Error() string {
 	s := e.File
-	if e.Row > 0 {
+	switch {
+	case e.Row > 0 && s == "":
+		s = fmt.Sprintf("row %d", e.Row) // records without a file: the row is the record's place
+	case e.Row > 0:
 		s += fmt.Sprintf(":%d", e.Row)
 	}
 	if s != "" {

@@ -141,6 +141,8 @@ func (c *Column) set(r int, v any) error {
 		s = x.String()
 	case float64:
 		s = strconv.FormatFloat(x, 'g', -1, 64)
+	case int:
+		s = strconv.Itoa(x)
 	case string:
 		s = x
 	case bool:
