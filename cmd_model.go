@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/loom-ml/loom/bundle"
+	"github.com/loom-ml/loom/onnx"
 	"github.com/loom-ml/loom/pipeline"
 	"github.com/loom-ml/loom/serve"
 	"github.com/loom-ml/loom/steps"
@@ -138,14 +139,21 @@ func cmdExport(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if *out == "" {
 		return usagef("-o is required: the file to write")
 	}
-	if *format != "bundle" {
+	if *format != "bundle" && *format != "onnx" {
 		return usagef("--format must be bundle or onnx, not %q", *format)
 	}
 	b, err := mf.load(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	return writeAtomically(*out, b.Write)
+	if *format == "bundle" {
+		return writeAtomically(*out, b.Write)
+	}
+	model, err := onnx.Export(b)
+	if err != nil {
+		return err
+	}
+	return writeAtomically(*out, func(w io.Writer) error { _, err := w.Write(model); return err })
 }
 
 // writeAtomically writes path through a temporary file in its folder, renamed into place, so
@@ -159,6 +167,9 @@ func writeAtomically(path string, write func(io.Writer) error) error {
 	err = write(tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
 	}
 	if err != nil {
 		return err
