@@ -25,13 +25,14 @@ import (
 	"github.com/loom-ml/loom/pipeline/settings"
 	"github.com/loom-ml/loom/steps/frame"
 	"github.com/loom-ml/loom/steps/metrics"
+	"github.com/loom-ml/loom/steps/plot"
 )
 
 // evaluateKind computes metrics of a trained model on one split and checks assertions.
 type evaluateKind struct{}
 
 func (evaluateKind) Version() string {
-	return "2+nn" + nn.Version + "+frame" + frame.Version + "+metrics" + metrics.Version
+	return "2+nn" + nn.Version + "+frame" + frame.Version + "+metrics" + metrics.Version + "+plot" + plot.Version
 }
 
 // evaluateSettings compute metrics of a trained model on one split, and check assertions.
@@ -182,7 +183,58 @@ func (j *evaluateJob) Run(ctx context.Context, env *pipeline.Env) error {
 	if err := writePredictions(filepath.Join(env.Out, predictionsFile), fr, j.split, preds); err != nil {
 		return err
 	}
+	if in.Task == metrics.Classification {
+		if err := writeClassPlots(env, in.Labels, preds, j.s.Split); err != nil {
+			return err
+		}
+	}
 	return j.check(env, values)
+}
+
+// writeClassPlots draws roc.png (one curve, of the second class, for two classes; one per
+// class against the rest for more) and confusion.png.
+func writeClassPlots(env *pipeline.Env, labels []int, preds *bundle.Predictions, split string) error {
+	k := len(preds.Classes)
+	title := env.Stage.Name + ", " + split + " split"
+	var curves []plot.Curve
+	for c := range k {
+		if k == 2 && c == 0 {
+			continue
+		}
+		isPos, scores := make([]bool, len(labels)), make([]float64, len(labels))
+		for r, l := range labels {
+			isPos[r], scores[r] = l == c, float64(preds.Prob(r, c))
+		}
+		fpr, tpr := metrics.ROCCurve(isPos, scores)
+		label := preds.Classes[c]
+		if auc, err := metrics.ROCAUC(boolsToInts(isPos), scores); err == nil {
+			label += fmt.Sprintf(" (AUC %.3f)", auc)
+		}
+		curves = append(curves, plot.Curve{Label: label, FPR: fpr, TPR: tpr})
+	}
+	err := writeFileWith(filepath.Join(env.Out, "roc.png"), func(w io.Writer) error { return plot.ROC(w, curves, title) })
+	if err != nil {
+		return err
+	}
+	predicted := make([]int, len(labels))
+	for r := range predicted {
+		predicted[r] = metrics.ClassOf(preds.Out[r*preds.Width:(r+1)*preds.Width], preds.Threshold)
+	}
+	cm, err := metrics.ConfusionMatrix(labels, predicted, k)
+	if err != nil {
+		return err
+	}
+	return writeFileWith(filepath.Join(env.Out, "confusion.png"), func(w io.Writer) error { return plot.Confusion(w, cm, preds.Classes, title) })
+}
+
+func boolsToInts(bs []bool) []int {
+	out := make([]int, len(bs))
+	for i, b := range bs {
+		if b {
+			out[i] = 1
+		}
+	}
+	return out
 }
 
 // predictionsFile is the artifact file of the rows' predictions, of evaluate and predict stages.

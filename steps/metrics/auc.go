@@ -161,3 +161,46 @@ func rowSum(row []float64) float64 {
 	}
 	return s
 }
+
+// ROCCurve returns the points of the ROC curve of binary labels ranked by scores, as
+// scikit-learn's roc_curve(drop_intermediate=False): one point per distinct score, from the
+// highest threshold down, starting at (0, 0). Tied scores make one point.
+func ROCCurve(isPos []bool, scores []float64) (fpr, tpr []float64) {
+	idx := make([]int, len(scores))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return -cmpFloat(scores[a], scores[b]) })
+	var p, n float64
+	for _, v := range isPos {
+		if v {
+			p++
+		} else {
+			n++
+		}
+	}
+	fpr, tpr = []float64{0}, []float64{0}
+	var tp, fp float64
+	for k, i := range idx {
+		if isPos[i] {
+			tp++
+		} else {
+			fp++
+		}
+		if k+1 < len(idx) && scores[idx[k+1]] == scores[i] {
+			continue
+		}
+		fpr, tpr = append(fpr, fp/max(n, 1)), append(tpr, tp/max(p, 1))
+	}
+	return fpr, tpr
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

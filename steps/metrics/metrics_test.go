@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -280,5 +281,14 @@ func TestMetricsIgnoreRowOrder(t *testing.T) {
 		if a != b {
 			t.Errorf("%s auc %v then %v", avg, a, b)
 		}
+	}
+}
+
+// TestROCCurve against scikit-learn 1.2: roc_curve([0, 0, 1, 1, 1], [0.1, 0.4, 0.35, 0.8, 0.8],
+// drop_intermediate=False) gives fpr [0, 0, 0.5, 0.5, 1], tpr [0, 2/3, 2/3, 1, 1].
+func TestROCCurve(t *testing.T) {
+	fpr, tpr := ROCCurve([]bool{false, false, true, true, true}, []float64{0.1, 0.4, 0.35, 0.8, 0.8})
+	if !reflect.DeepEqual(fpr, []float64{0, 0, 0.5, 0.5, 1}) || !reflect.DeepEqual(tpr, []float64{0, 2.0 / 3, 2.0 / 3, 1, 1}) {
+		t.Errorf("fpr %v tpr %v", fpr, tpr)
 	}
 }

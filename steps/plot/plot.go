@@ -1,4 +1,5 @@
-// Package plot draws loom's figures as PNG images: the loss curve of a training run.
+// Package plot draws loom's figures as PNG images: the loss curve of a training run, ROC
+// curves and confusion matrices.
 package plot
 
 import (
@@ -115,7 +116,7 @@ func writePNG(w io.Writer, p *plot.Plot) error {
 	m := vg.Points(8)
 	p.Draw(draw.Crop(draw.New(c), m/2, -m, m/2, -m/2))
 	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(w); err != nil {
-		return fmt.Errorf("loss curve: writing PNG: %w", err)
+		return fmt.Errorf("writing PNG: %w", err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"testing"
@@ -143,5 +144,37 @@ func TestIntegerTicks(t *testing.T) {
 		if labelled == 0 {
 			t.Errorf("range %v: no labelled tick", r)
 		}
+	}
+}
+
+func TestROCAndConfusionAreDeterministicPNGs(t *testing.T) {
+	draw := func() ([]byte, []byte) {
+		var roc, cm bytes.Buffer
+		curves := []Curve{{Label: "a", FPR: []float64{0, 0, 0.5, 1}, TPR: []float64{0, 0.6, 1, 1}}, {Label: "b", FPR: []float64{0, 1}, TPR: []float64{0, 1}}}
+		if err := ROC(&roc, curves, "roc"); err != nil {
+			t.Fatal(err)
+		}
+		if err := Confusion(&cm, [][]int{{5, 1, 0}, {2, 7, 1}, {0, 0, 9}}, []string{"x", "y", "z"}, "cm"); err != nil {
+			t.Fatal(err)
+		}
+		return roc.Bytes(), cm.Bytes()
+	}
+	roc1, cm1 := draw()
+	roc2, cm2 := draw()
+	if !bytes.Equal(roc1, roc2) || !bytes.Equal(cm1, cm2) {
+		t.Error("the same input gave other bytes")
+	}
+	for _, b := range [][]byte{roc1, cm1} {
+		img := decode(t, b)
+		if img.Bounds().Dx() != Width || img.Bounds().Dy() != Height {
+			t.Errorf("size %v", img.Bounds())
+		}
+	}
+	// The curves' colours are drawn; the chance line is grey.
+	if countColor(decode(t, roc1), curveColors[0]) < 100 || countColor(decode(t, roc1), curveColors[1]) < 100 {
+		t.Error("a curve is missing from roc.png")
+	}
+	if err := Confusion(io.Discard, [][]int{{1}}, []string{"a", "b"}, ""); err == nil {
+		t.Error("a matrix that does not fit its labels was drawn")
 	}
 }
