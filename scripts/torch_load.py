@@ -8,8 +8,8 @@ A bundle is a safetensors file: an 8-byte little-endian header length, a JSON he
 name -> dtype, shape, data_offsets; "__metadata__" -> strings), then the tensor bytes. Debian's
 PyTorch 1.13 has no safetensors reader, so this reads it with json and numpy. The network's
 architecture is the metadata's loom_spec, the preprocessing the loom_bundle's transforms; this
-script replays numeric impute, normalize, select and drop (what a numeric pipeline has) and
-builds dense, activation, dropout and batchnorm layers.
+script replays numeric impute, normalize, arithmetic derive, select and drop (what a numeric
+pipeline has) and builds dense, activation, dropout and batchnorm layers.
 """
 import csv
 import json
@@ -78,8 +78,10 @@ def features(info, path):
             cols[col] = np.where(np.isnan(cols[col]), float(t["fill"]), cols[col])
         elif op == "normalize":
             cols[col] = (cols[col] - t.get("center", 0.0)) / t["scale"]
+        elif op == "derive":  # arithmetic reads the same in expr-lang and Python
+            cols[col] = eval(t["expr"], {"__builtins__": {}}, dict(cols))
         elif op not in ("select", "drop"):
-            sys.exit(f"transform {op}: this script replays impute, normalize, select and drop only")
+            sys.exit(f"transform {op}: this script replays impute, normalize, derive, select and drop only")
     return torch.tensor(np.stack([cols[c] for c in info["features"]], axis=1), dtype=torch.float32)
 
 

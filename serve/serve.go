@@ -12,7 +12,6 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -38,8 +38,12 @@ type Options struct {
 type Server struct {
 	b     *bundle.Bundle
 	opt   Options
-	model []byte // the /v1/model response, made once
-	nets  sync.Pool
+	model []byte         // the /v1/model response, made once
+	index map[string]int // the position of each field, by name
+	// nets holds idle copies of the model, each with a network of its own (a network keeps
+	// its activations, so one request at a time uses it). Not a sync.Pool: that drops its
+	// items at every collection, and making a copy again cost a tail of slow requests.
+	nets  chan *bundle.Bundle
 	logMu sync.Mutex
 }
 
@@ -48,13 +52,10 @@ func New(b *bundle.Bundle, opt Options) (*Server, error) {
 	if opt.MaxBody <= 0 {
 		opt.MaxBody = 16 << 20
 	}
-	s := &Server{b: b, opt: opt}
-	s.nets.New = func() any {
-		c, err := b.Clone()
-		if err != nil {
-			panic(err) // b was read or written a moment ago; copying it cannot fail
-		}
-		return c
+	s := &Server{b: b, opt: opt, nets: make(chan *bundle.Bundle, 4*runtime.GOMAXPROCS(0))}
+	s.index = make(map[string]int, len(b.Fields))
+	for i, f := range b.Fields {
+		s.index[f.Name] = i
 	}
 	var err error
 	s.model, err = json.Marshal(modelInfo(b))
@@ -131,13 +132,6 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(str
 	return hs.Shutdown(stop)
 }
 
-// predictRequest is a JSON body: records, or columns and data.
-type predictRequest struct {
-	Records []map[string]any `json:"records"`
-	Columns []string         `json:"columns"`
-	Data    [][]any          `json:"data"`
-}
-
 func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opt.MaxBody))
 	if err != nil {
@@ -149,8 +143,12 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusBadRequest, err)
 		return
 	}
-	b := s.nets.Get().(*bundle.Bundle)
-	defer s.nets.Put(b)
+	b, err := s.borrow()
+	if err != nil {
+		s.fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	defer s.giveBack(b)
 	fr, err := s.read(r.Header.Get("Content-Type"), body)
 	if err != nil {
 		s.fail(w, http.StatusBadRequest, err)
@@ -177,31 +175,30 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 	w.Write(append(js, '\n'))
 }
 
+// borrow takes an idle copy of the model, or makes one.
+func (s *Server) borrow() (*bundle.Bundle, error) {
+	select {
+	case b := <-s.nets:
+		return b, nil
+	default:
+		return s.b.Clone()
+	}
+}
+
+// giveBack keeps a copy for the next request, unless enough are kept already.
+func (s *Server) giveBack(b *bundle.Bundle) {
+	select {
+	case s.nets <- b:
+	default:
+	}
+}
+
 // read turns a request body into a frame of the model's fields.
 func (s *Server) read(contentType string, body []byte) (*frame.Frame, error) {
 	if strings.HasPrefix(contentType, "text/csv") {
 		return frame.ReadFeatures("body", body, s.b.Fields, ',')
 	}
-	var req predictRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return nil, fmt.Errorf("the body is not the JSON of a prediction request ({\"records\": [...]} or {\"columns\": [...], \"data\": [...]}): %v", err)
-	}
-	if req.Records == nil && req.Columns != nil {
-		for i, row := range req.Data {
-			if len(row) != len(req.Columns) {
-				return nil, fmt.Errorf("row %d has %d values for %d columns", i+1, len(row), len(req.Columns))
-			}
-			rec := make(map[string]any, len(row))
-			for j, v := range row {
-				rec[req.Columns[j]] = v
-			}
-			req.Records = append(req.Records, rec)
-		}
-	}
-	return frame.FromRecords("", req.Records, s.b.Fields)
+	return parseRequest(body, s.b.Fields, s.index)
 }
 
 func (s *Server) fail(w http.ResponseWriter, code int, err error) {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -57,18 +58,12 @@ func compileRowExpr(f *Frame, src string, opts ...expr.Option) (*rowExpr, error)
 		}
 	}
 	env[RowVar] = row
-	options := []expr.Option{expr.Env(env)}
-	for _, fn := range mathFuncs {
-		if _, isColumn := env[fn.name]; !isColumn {
-			options = append(options, fn.option())
-		}
-	}
-	prog, err := expr.Compile(src, append(options, opts...)...)
+	c, err := compileCached(f, src, env, opts)
 	if err != nil {
-		return nil, exprError(src, err, f.Names())
+		return nil, err
 	}
-	e := &rowExpr{src: src, prog: prog, env: env, row: row}
-	used := collectNames(prog)
+	e := &rowExpr{src: src, prog: c.prog, env: env, row: row}
+	used := c.used
 	for _, c := range f.Columns {
 		if used.names[c.Name] && c.Name != RowVar {
 			e.vars = append(e.vars, c)
@@ -82,6 +77,64 @@ func compileRowExpr(f *Frame, src string, opts ...expr.Option) (*rowExpr, error)
 		}
 	}
 	return e, nil
+}
+
+// compiledExpr is a compiled expression and the names it reads; both are read-only, so one
+// serves every frame of the same columns.
+type compiledExpr struct {
+	prog *vm.Program
+	used *nameCollector
+}
+
+// exprCache holds compiled expressions by source and column names and kinds: replaying a
+// model's derived columns on every request of a server compiles each once. It is cleared when
+// it grows past maxCachedExprs, since training frames rarely repeat.
+var exprCache struct {
+	sync.Mutex
+	m map[string]*compiledExpr
+}
+
+const maxCachedExprs = 256
+
+// compileCached compiles src over env, through exprCache when no options are given.
+func compileCached(f *Frame, src string, env map[string]any, opts []expr.Option) (*compiledExpr, error) {
+	var key string
+	if len(opts) == 0 {
+		var b strings.Builder
+		b.WriteString(src)
+		for _, c := range f.Columns {
+			b.WriteByte(0)
+			b.WriteByte(byte('0' + c.Kind))
+			b.WriteString(c.Name)
+		}
+		key = b.String()
+		exprCache.Lock()
+		c := exprCache.m[key]
+		exprCache.Unlock()
+		if c != nil {
+			return c, nil
+		}
+	}
+	options := []expr.Option{expr.Env(env)}
+	for _, fn := range mathFuncs {
+		if _, isColumn := env[fn.name]; !isColumn {
+			options = append(options, fn.option())
+		}
+	}
+	prog, err := expr.Compile(src, append(options, opts...)...)
+	if err != nil {
+		return nil, exprError(src, err, f.Names())
+	}
+	c := &compiledExpr{prog: prog, used: collectNames(prog)}
+	if key != "" {
+		exprCache.Lock()
+		if exprCache.m == nil || len(exprCache.m) >= maxCachedExprs {
+			exprCache.m = map[string]*compiledExpr{}
+		}
+		exprCache.m[key] = c
+		exprCache.Unlock()
+	}
+	return c, nil
 }
 
 // nameCollector gathers the names an expression reads, and the keys of

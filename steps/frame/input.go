@@ -60,6 +60,45 @@ func ReadFeatures(path string, data []byte, fields []Field, delim rune) (*Frame,
 	return f, nil
 }
 
+// NewInput makes a frame of the fields for rows rows, every cell missing, to fill with SetCell.
+func NewInput(fields []Field, rows int) *Frame {
+	f := newInputFrame(fields, rows)
+	for _, c := range f.Columns {
+		if c.Kind == Numeric {
+			c.Num = make([]float64, rows)
+			for i := range c.Num {
+				c.Num[i] = math.NaN()
+			}
+		} else {
+			c.Str = make([]string, rows)
+		}
+	}
+	return f
+}
+
+// SetCell stores a value given as text in row r of column i: a number or a missing marker in
+// a numeric column, any text in a categorical one.
+func (f *Frame) SetCell(i, r int, text string) error {
+	c := f.Columns[i]
+	if c.Kind == Categorical {
+		if isMissing(text) {
+			text = ""
+		}
+		c.Str[r] = text
+		return nil
+	}
+	var st numStats
+	x := st.parse(text, r)
+	if st.bad > 0 {
+		return fmt.Errorf("%q is not a number", text)
+	}
+	if math.Abs(x) > math.MaxFloat32 {
+		return fmt.Errorf("%s is outside the range models compute in (float32)", text)
+	}
+	c.Num[r] = x
+	return nil
+}
+
 // newInputFrame makes an empty frame of the fields for rows rows.
 func newInputFrame(fields []Field, rows int) *Frame {
 	f := &Frame{Splits: make([]Split, rows), Source: make([]int, rows), Fields: fields}
@@ -102,69 +141,40 @@ func ReadJSONLines(path string, data []byte, fields []Field) (*Frame, error) {
 }
 
 // FromRecords makes a frame of the fields from records keyed by column; a record's Row in
-// errors is its 1-based position. A value is a number (json.Number or float64), a string, or
-// null for missing; a field absent from a record is an error.
+// errors is its 1-based position. A value is a number (json.Number, float64 or int), a string,
+// a boolean, or null for missing; a field absent from a record is an error.
 func FromRecords(path string, records []map[string]any, fields []Field) (*Frame, error) {
 	if len(records) == 0 {
 		return nil, &DataError{File: path, Err: errors.New("no rows")}
 	}
-	f := newInputFrame(fields, len(records))
-	for i, c := range f.Columns {
-		if c.Kind == Numeric {
-			c.Num = make([]float64, len(records))
-		} else {
-			c.Str = make([]string, len(records))
-		}
+	f := NewInput(fields, len(records))
+	for i, fd := range fields {
 		for r, rec := range records {
-			v, ok := rec[fields[i].Name]
+			v, ok := rec[fd.Name]
 			if !ok {
-				return nil, &DataError{File: path, Row: r + 1, Column: c.Name, Err: errors.New("the model needs this column")}
+				return nil, &DataError{File: path, Row: r + 1, Column: fd.Name, Err: errors.New("the model needs this column")}
 			}
-			if err := c.set(r, v); err != nil {
-				return nil, &DataError{File: path, Row: r + 1, Column: c.Name, Err: err}
+			var text string
+			switch x := v.(type) {
+			case nil:
+				continue
+			case json.Number:
+				text = x.String()
+			case float64:
+				text = strconv.FormatFloat(x, 'g', -1, 64)
+			case int:
+				text = strconv.Itoa(x)
+			case string:
+				text = x
+			case bool:
+				text = strconv.FormatBool(x)
+			default:
+				return nil, &DataError{File: path, Row: r + 1, Column: fd.Name, Err: fmt.Errorf("%v is not a number or a string", v)}
+			}
+			if err := f.SetCell(i, r, text); err != nil {
+				return nil, &DataError{File: path, Row: r + 1, Column: fd.Name, Err: err}
 			}
 		}
 	}
 	return f, nil
-}
-
-// set stores a JSON value in row r.
-func (c *Column) set(r int, v any) error {
-	var s string
-	switch x := v.(type) {
-	case nil:
-		if c.Kind == Numeric {
-			c.Num[r] = math.NaN()
-		}
-		return nil
-	case json.Number:
-		s = x.String()
-	case float64:
-		s = strconv.FormatFloat(x, 'g', -1, 64)
-	case int:
-		s = strconv.Itoa(x)
-	case string:
-		s = x
-	case bool:
-		s = strconv.FormatBool(x)
-	default:
-		return fmt.Errorf("%v is not a number or a string", v)
-	}
-	if c.Kind == Categorical {
-		if isMissing(s) {
-			s = ""
-		}
-		c.Str[r] = s
-		return nil
-	}
-	var st numStats
-	x := st.parse(s, r)
-	if st.bad > 0 {
-		return fmt.Errorf("%q is not a number", s)
-	}
-	if math.Abs(x) > math.MaxFloat32 {
-		return fmt.Errorf("%s is outside the range models compute in (float32)", s)
-	}
-	c.Num[r] = x
-	return nil
 }
