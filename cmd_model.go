@@ -62,7 +62,7 @@ func (mf *modelFlags) load(ctx context.Context, log io.Writer) (*bundle.Bundle, 
 	} else if !contains(steps.ModelStages(ws.M), stage) {
 		return nil, usagef("--model %s: a %s stage, not a train stage", stage, st.Uses)
 	}
-	rep, err := ws.Run(ctx, pipeline.Options{Targets: []string{stage}, Log: log})
+	rep, err := ws.Run(ctx, pipeline.Options{Targets: []string{stage}, Log: log, NotAnExperiment: true})
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/loom-ml/loom/schemas"
 	"github.com/loom-ml/loom/steps"
 	"github.com/loom-ml/loom/steps/frame"
+	"github.com/loom-ml/loom/steps/metrics"
 )
 
 // Exit codes, as documented in MANIFEST.md.
@@ -110,12 +111,16 @@ func init() {
 		{"dag", []usageLine{{"loom dag [-f FILE] [--dot|--mermaid]", "print the stage graph"}}, cmdDag},
 		{"metrics", []usageLine{
 			{"loom metrics [-f FILE] [--json|--md]", "the metrics of the last run"},
-			{"loom metrics diff [-f FILE] [--json|--md] OTHER.json", "compare them with a saved `loom run --json`"},
+			{"loom metrics diff [-f FILE] [--json|--md] OLD.json [NEW.json]", "compare them (or NEW's) with a saved `loom run --json`"},
 		}, cmdMetrics},
+		{"exp", []usageLine{
+			{"loom exp show [-f FILE] [--json|--md] [--sort METRIC] [-n N]", "every run: params that differ, metrics"},
+			{"loom exp diff [-f FILE] [--json|--md] [A [B]]", "two runs' params and metrics (default: the last two)"},
+		}, cmdExp},
 		{"predict", []usageLine{{"loom predict [-f FILE] [--model STAGE|BUNDLE] --input DATA [--output OUT] [--keep COL]... [--json]", "score new data with a trained model"}}, cmdPredict},
 		{"serve", []usageLine{{"loom serve [-f FILE] [--model STAGE|BUNDLE] [--addr 127.0.0.1:8080] [--max-body BYTES]", "answer predictions over HTTP"}}, cmdServe},
 		{"export", []usageLine{{"loom export [-f FILE] [--model STAGE] --format onnx|bundle -o PATH", "write the model as one file"}}, cmdExport},
-		{"gc", []usageLine{{"loom gc [-f FILE]", "remove cache entries no saved run references"}}, cmdGC},
+		{"gc", []usageLine{{"loom gc [-f FILE] [--keep N]", "remove cache entries that neither the last run nor the newest N experiments use"}}, cmdGC},
 		{"schema", []usageLine{{"loom schema", "print the manifest's JSON Schema"}}, cmdSchema},
 		{"help", []usageLine{{"loom help [COMMAND]", "this text, or a command's flags"}}, cmdHelp},
 	}
@@ -561,14 +566,25 @@ func cmdMetrics(_ context.Context, args []string, stdout, _ io.Writer) error {
 		return err
 	}
 	if len(pos) > 0 && pos[0] == "diff" {
-		if len(pos) != 2 {
+		if len(pos) != 2 && len(pos) != 3 {
 			return usagef("usage: %s", lookupCommand("metrics").lines[1].syntax)
 		}
-		other, err := readSummary(pos[1])
+		old, err := readSummary(pos[1])
 		if err != nil {
 			return err
 		}
-		return printDiff(stdout, *asJSON, *md, other, sum)
+		if len(pos) == 3 { // two saved runs
+			if sum, err = readSummary(pos[2]); err != nil {
+				return err
+			}
+		}
+		diffs := diffMetrics(old.Metrics, sum.Metrics)
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(diffs)
+		}
+		return printMetricDiffs(stdout, *md, diffs, "old", "new")
 	} else if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
@@ -593,52 +609,63 @@ func readSummary(path string) (*pipeline.Summary, error) {
 	return &s, nil
 }
 
-// metricDiff is one row of `loom metrics diff`.
+// metricDiff is one metric's change between two runs.
 type metricDiff struct {
 	Stage  string   `json:"stage"`
 	Metric string   `json:"metric"`
 	Old    *float64 `json:"old"`
 	New    *float64 `json:"new"`
 	Change *float64 `json:"change"`
+	// Verdict is "better" or "worse" by the metric's direction (loss down, accuracy up), or
+	// "" when it did not change or has no direction.
+	Verdict string `json:"verdict,omitempty"`
 }
 
-func printDiff(w io.Writer, asJSON, md bool, old, cur *pipeline.Summary) error {
+// diffMetrics compares every metric of two runs, stage by stage.
+func diffMetrics(old, cur map[string]map[string]float64) []metricDiff {
 	var diffs []metricDiff
 	stages := map[string]bool{}
-	for s := range old.Metrics {
+	for s := range old {
 		stages[s] = true
 	}
-	for s := range cur.Metrics {
+	for s := range cur {
 		stages[s] = true
 	}
 	for _, s := range slices.Sorted(maps.Keys(stages)) {
 		names := map[string]bool{}
-		for k := range old.Metrics[s] {
+		for k := range old[s] {
 			names[k] = true
 		}
-		for k := range cur.Metrics[s] {
+		for k := range cur[s] {
 			names[k] = true
 		}
 		for _, k := range slices.Sorted(maps.Keys(names)) {
 			d := metricDiff{Stage: s, Metric: k}
-			if v, ok := old.Metrics[s][k]; ok {
+			if v, ok := old[s][k]; ok {
 				d.Old = &v
 			}
-			if v, ok := cur.Metrics[s][k]; ok {
+			if v, ok := cur[s][k]; ok {
 				d.New = &v
 			}
 			if d.Old != nil && d.New != nil {
 				c := *d.New - *d.Old
 				d.Change = &c
+				switch dir := metrics.Direction(k); {
+				case c == 0 || dir == 0:
+				case (c > 0) == (dir > 0):
+					d.Verdict = "better"
+				default:
+					d.Verdict = "worse"
+				}
 			}
 			diffs = append(diffs, d)
 		}
 	}
-	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(diffs)
-	}
+	return diffs
+}
+
+// printMetricDiffs prints diffs as a table whose value columns are named oldName and newName.
+func printMetricDiffs(w io.Writer, md bool, diffs []metricDiff, oldName, newName string) error {
 	opt := func(v *float64, sign bool) string {
 		switch {
 		case v == nil:
@@ -654,24 +681,28 @@ func printDiff(w io.Writer, asJSON, md bool, old, cur *pipeline.Summary) error {
 		if d.Change != nil && *d.Change > 0 {
 			change = "+" + change
 		}
-		rows = append(rows, []string{d.Stage, d.Metric, opt(d.Old, false), opt(d.New, false), change})
+		rows = append(rows, []string{d.Stage, d.Metric, opt(d.Old, false), opt(d.New, false), change, d.Verdict})
 	}
-	return printTable(w, md, []string{"stage", "metric", "old", "new", "change"}, rows)
+	return printTable(w, md, []string{"stage", "metric", oldName, newName, "change", ""}, rows)
 }
 
 func cmdGC(_ context.Context, args []string, stdout, _ io.Writer) error {
 	fs := flag.NewFlagSet("gc", flag.ContinueOnError)
 	var mf manifestFlags
 	mf.register(fs, false)
+	keep := fs.Int("keep", 20, "keep the cache entries of each manifest's newest N experiments")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
+	}
+	if *keep < 0 {
+		return usagef("--keep must not be negative")
 	}
 	dir := pipeline.LayoutOf(filepath.Dir(mf.file)).Dir()
 	if _, err := os.Stat(dir); err != nil {
 		fmt.Fprintf(stdout, "no cache in %s\n", filepath.Dir(mf.file))
 		return nil
 	}
-	st, err := pipeline.GC(dir)
+	st, err := pipeline.GC(dir, *keep)
 	if err != nil {
 		return err
 	}

@@ -14,11 +14,12 @@ type GCStats struct {
 	Bytes            int64
 }
 
-// GC removes from the cache in loomDir every action entry that no saved run (of any manifest in
-// the workspace) references, then every object no remaining entry references, and the
-// training checkpoints and schema-check memos. It holds the
-// workspace lock meanwhile, so it never removes what a running `loom run` is writing.
-func GC(loomDir string) (GCStats, error) {
+// GC removes from the cache in loomDir every action entry that neither the last run nor the
+// newest keep experiments of any manifest in the workspace reference (and older experiment
+// records), then every object no remaining entry references, and the training checkpoints.
+// It holds the workspace lock meanwhile, so it never removes what a running `loom run` is
+// writing.
+func GC(loomDir string, keep int) (GCStats, error) {
 	var st GCStats
 	if err := CheckLayout(loomDir); err != nil {
 		return st, err
@@ -29,7 +30,10 @@ func GC(loomDir string) (GCStats, error) {
 		return st, err
 	}
 	defer unlock()
-	keep := map[ActionID]bool{}
+	kept := map[ActionID]bool{}
+	if err := keptByExperiments(l, keep, kept); err != nil {
+		return st, err
+	}
 	runs, _ := filepath.Glob(filepath.Join(l.Runs(), "*.json"))
 	for _, r := range runs {
 		b, err := os.ReadFile(r)
@@ -41,7 +45,7 @@ func GC(loomDir string) (GCStats, error) {
 			continue // not a run record
 		}
 		for _, a := range s.Actions {
-			keep[a] = true
+			kept[a] = true
 		}
 	}
 	c := newCache(loomDir)
@@ -49,7 +53,7 @@ func GC(loomDir string) (GCStats, error) {
 	err = walkFiles(l.Actions(), func(path string, fi fs.FileInfo) error {
 		isRecipe := strings.HasSuffix(path, recipeSuffix)
 		id := ActionID(strings.TrimSuffix(filepath.Base(path), recipeSuffix))
-		if keep[id] {
+		if kept[id] {
 			if isRecipe {
 				return nil
 			}

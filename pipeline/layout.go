@@ -17,6 +17,7 @@ import (
 //	files.memo        the digests of the workspace's input files, by stamp (fileHasher)
 //	out/STAGE/        each stage's artifact files, hard links to objects (linkOut)
 //	runs/NAME.json    the last run of each manifest (record.go)
+//	exps/NAME/ID.json every run of each manifest: an experiment (experiment.go)
 //	scratch/KEY/      what stages keep to go faster, e.g. training checkpoints (Scratch)
 //	procs/PGID        the process groups of running shell commands (internal/proc)
 //	tmp/              files being written; emptied whenever the lock is taken
@@ -40,11 +41,12 @@ func (l Layout) path(parts ...string) string {
 	return filepath.Join(append([]string{string(l)}, parts...)...)
 }
 
-// Objects, Actions, Out, Runs, Scratch, Procs and Tmp are the folders of the table above.
+// Objects, Actions, Out, Runs, Exps, Scratch, Procs and Tmp are the folders of the table above.
 func (l Layout) Objects() string           { return l.path("objects") }
 func (l Layout) Actions() string           { return l.path("actions") }
 func (l Layout) Out(stage string) string   { return l.path("out", stage) }
 func (l Layout) Runs() string              { return l.path("runs") }
+func (l Layout) Exps(name string) string   { return l.path("exps", name) }
 func (l Layout) Scratch(key string) string { return l.path("scratch", key) }
 func (l Layout) Procs() string             { return l.path("procs") }
 func (l Layout) Tmp() string               { return l.path("tmp") }

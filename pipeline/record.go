@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -76,24 +75,24 @@ func round(v float64, digits int) float64 {
 
 // recordPath is where the last run of a manifest is saved.
 func recordPath(loomDir, manifestPath string) string {
-	base := strings.TrimSuffix(filepath.Base(manifestPath), filepath.Ext(manifestPath))
-	return filepath.Join(Layout(loomDir).Runs(), base+".json")
+	return filepath.Join(Layout(loomDir).Runs(), manifestName(manifestPath)+".json")
 }
 
-func (w *Workspace) saveRecord(rep *Report) error {
+// saveRecord saves the run as the manifest's last run, and returns its summary.
+func (w *Workspace) saveRecord(rep *Report) (*Summary, error) {
 	s := rep.Summarize(w.M.Path)
 	if len(rep.Stages) < len(w.M.Order) {
 		s.Earlier = w.earlierActions(s)
 	}
 	b, err := json.Marshal(s)
 	if err != nil {
-		return err
+		return s, err
 	}
 	path := recordPath(w.loom.Dir(), w.M.Path)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+		return s, err
 	}
-	return writeFileAtomic(path, bytes.NewReader(b), 0o644, false)
+	return s, writeFileAtomic(path, bytes.NewReader(b), 0o644, false)
 }
 
 // earlierActions returns the last known ActionIDs of the stages this run left out.

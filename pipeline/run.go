@@ -149,6 +149,9 @@ type Options struct {
 	Verify   bool      // run cached stages too and check they reproduce their entries
 	Log      io.Writer // progress lines; io.Discard when nil
 	Progress io.Writer // a terminal for progress displays, or nil
+	// NotAnExperiment marks a run made on the way to something else (`loom predict` making
+	// sure its model is there): it updates the last run but is not recorded as an experiment.
+	NotAnExperiment bool
 }
 
 // StageResult is what became of one stage.
@@ -190,6 +193,7 @@ func (w *Workspace) Run(ctx context.Context, opt Options) (*Report, error) {
 	if opt.Log != nil {
 		opt.Log = &lockedWriter{w: opt.Log} // stages running side by side log to it
 	}
+	git := startGit(w.M.Dir)
 	ex := &executor{ws: w, m: w.M, jobs: w.jobs, opt: opt, materialize: true}
 	rep := ex.run(ctx, names)
 	if err := w.files.save(); err != nil {
@@ -198,7 +202,11 @@ func (w *Workspace) Run(ctx context.Context, opt Options) (*Report, error) {
 	if err := w.cache.Flush(); err != nil {
 		return rep, err
 	}
-	return rep, w.saveRecord(rep)
+	s, err := w.saveRecord(rep)
+	if err != nil || opt.NotAnExperiment {
+		return rep, err
+	}
+	return rep, w.saveExperiment(s, <-git)
 }
 
 // lockDir takes the lock of the workspace whose .loom is loom, saying so on log when another

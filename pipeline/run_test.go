@@ -496,7 +496,7 @@ func TestGCKeepsWhatTheLastRunUses(t *testing.T) {
 	w.write("input.txt", "x")
 	w.run(pipeline.Options{}, "b=old")
 	w.run(pipeline.Options{})
-	st, err := pipeline.GC(filepath.Join(w.dir, ".loom"))
+	st, err := pipeline.GC(filepath.Join(w.dir, ".loom"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

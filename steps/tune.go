@@ -20,6 +20,7 @@ import (
 	"github.com/loom-ml/loom/pipeline"
 	"github.com/loom-ml/loom/pipeline/manifest"
 	"github.com/loom-ml/loom/pipeline/settings"
+	"github.com/loom-ml/loom/steps/metrics"
 	"github.com/loom-ml/loom/steps/search"
 )
 
@@ -119,9 +120,6 @@ type ashaSettings struct {
 	Eta float64 `yaml:"eta" default:"3" check:"gt=1"`
 }
 
-// higherIsBetter lists the metrics an objective maximizes when it names no goal.
-var higherIsBetter = []string{"accuracy", "val_accuracy", "precision", "recall", "f1", "auc", "r2"}
-
 func (tuneKind) Prepare(st *manifest.Stage, m *manifest.Manifest) (pipeline.Job, error) {
 	var s tuneSettings
 	if err := settings.Decode(st, m, &s); err != nil {
@@ -132,7 +130,7 @@ func (tuneKind) Prepare(st *manifest.Stage, m *manifest.Manifest) (pipeline.Job,
 	case "maximize":
 		j.maximize = true
 	case "":
-		j.maximize = contains(higherIsBetter, s.Objective.Metric)
+		j.maximize = metrics.Direction(s.Objective.Metric) > 0
 	}
 	covers, err := m.Closure(s.Target)
 	if err != nil {

@@ -235,3 +235,18 @@ func classificationAUC(in Input, avg Average) (float64, error) {
 	}
 	return ROCAUC(in.Labels, scores)
 }
+
+// Direction says which way a metric improves: 1 when higher is better (accuracy, f1, auc, r2,
+// val_accuracy, …), -1 when lower is (loss, val_loss, mse, mae, rmse, log_loss), 0 when it is
+// not a score (epochs). A tune stage's best_<metric> goes the way <metric> does.
+func Direction(name string) int {
+	name = strings.TrimPrefix(name, "best_")
+	name = strings.TrimPrefix(name, "val_")
+	switch name {
+	case "accuracy", "precision", "recall", "f1", "auc", "r2":
+		return 1
+	case "loss", "mse", "mae", "rmse", "log_loss":
+		return -1
+	}
+	return 0
+}
