@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/loom-ml/loom/pipeline"
+	"github.com/loom-ml/loom/report"
 	"github.com/loom-ml/loom/steps/metrics"
 )
 
@@ -285,4 +286,22 @@ func cmdExpDiff(args []string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "the params are the same")
 	}
 	return printMetricDiffs(stdout, *md, md2, "a", "b")
+}
+
+func cmdReport(_ context.Context, args []string, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	var mf manifestFlags
+	mf.register(fs, false)
+	out := fs.String("o", "report.html", "the HTML file to write")
+	var exps stringList
+	fs.Var(&exps, "exp", "an experiment to include (an id or a unique prefix); repeatable (default: the newest 20)")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	err := writeAtomically(*out, func(w io.Writer) error { return report.Write(w, mf.file, exps) })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", *out)
+	return nil
 }

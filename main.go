@@ -17,7 +17,6 @@ import (
 	"io"
 	"io/fs"
 	"maps"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -117,6 +116,7 @@ func init() {
 			{"loom exp show [-f FILE] [--json|--md] [--sort METRIC] [-n N]", "every run: params that differ, metrics"},
 			{"loom exp diff [-f FILE] [--json|--md] [A [B]]", "two runs' params and metrics (default: the last two)"},
 		}, cmdExp},
+		{"report", []usageLine{{"loom report [-f FILE] [-o report.html] [--exp ID]...", "one HTML page of the last run and the experiments"}}, cmdReport},
 		{"predict", []usageLine{{"loom predict [-f FILE] [--model STAGE|BUNDLE] --input DATA [--output OUT] [--keep COL]... [--json]", "score new data with a trained model"}}, cmdPredict},
 		{"serve", []usageLine{{"loom serve [-f FILE] [--model STAGE|BUNDLE] [--addr 127.0.0.1:8080] [--max-body BYTES]", "answer predictions over HTTP"}}, cmdServe},
 		{"export", []usageLine{{"loom export [-f FILE] [--model STAGE] --format onnx|bundle -o PATH", "write the model as one file"}}, cmdExport},
@@ -455,14 +455,7 @@ func printMetrics(w io.Writer, markdown bool, sum *pipeline.Summary) error {
 	return printTable(w, markdown, []string{"stage", "metric", "value"}, rows)
 }
 
-// formatMetric prints counts (epochs) as integers and other values, scores between 0 and 1
-// among them, with four decimals.
-func formatMetric(v float64) string {
-	if v == math.Trunc(v) && math.Abs(v) >= 2 && math.Abs(v) < 1e15 {
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 4, 64)
-}
+var formatMetric = pipeline.FormatMetric
 
 func printStatus(ws *pipeline.Workspace, w io.Writer, targets []string, force bool) error {
 	states, err := ws.Status()

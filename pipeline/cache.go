@@ -427,3 +427,18 @@ func validDigest(d Digest) bool {
 	}
 	return strings.Trim(string(d), "0123456789abcdef") == ""
 }
+
+// ReadFile returns the content of an artifact or out file of an entry, checked against its
+// digest: a damaged object is an error, never wrong bytes.
+func (c *Cache) ReadFile(ref FileRef) ([]byte, error) {
+	f, err := os.Open(c.ObjectPath(ref.Digest))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(&checkedReader{r: f, h: sha256.New(), want: ref.Digest})
+	if errors.Is(err, errDamaged) {
+		return nil, damagedError(ref)
+	}
+	return b, err
+}

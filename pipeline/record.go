@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 )
 
@@ -138,4 +140,13 @@ func LastRun(manifestPath string) (*Summary, error) {
 		return nil, fmt.Errorf("%s: %w", recordPath(dir, manifestPath), err)
 	}
 	return &s, nil
+}
+
+// FormatMetric writes a metric as loom's tables show it: four decimals, and integers of 2 or
+// more (epochs, counts) as integers.
+func FormatMetric(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) >= 2 && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 4, 64)
 }

@@ -396,7 +396,7 @@ func writeLossPlot(path, title string, h *nn.History) error {
 		return err
 	}
 	w := bufio.NewWriter(f)
-	err = plot.LossCurve(w, epochs, loss, val, title)
+	err = plot.LossCurve(w, epochs, loss, val, h.BestEpoch, title)
 	if err == nil {
 		err = w.Flush()
 	}

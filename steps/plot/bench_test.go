@@ -8,7 +8,7 @@ import (
 func BenchmarkLossCurve100Epochs(b *testing.B) {
 	epochs, loss, val := curve(100)
 	for b.Loop() {
-		if err := LossCurve(io.Discard, epochs, loss, val, "bench"); err != nil {
+		if err := LossCurve(io.Discard, epochs, loss, val, 0, "bench"); err != nil {
 			b.Fatal(err)
 		}
 	}

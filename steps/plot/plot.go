@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -18,7 +19,7 @@ import (
 
 // Version identifies the behaviour of this package: it changes whenever the same data can
 // give other image bytes, so that a cache keyed on it misses.
-const Version = "1"
+const Version = "2"
 
 // Width and Height are the size in pixels of the PNG images this package writes.
 const (
@@ -39,14 +40,16 @@ var (
 	lossColor = color.RGBA{R: 0, G: 114, B: 178, A: 255}   // blue
 	valColor  = color.RGBA{R: 213, G: 94, B: 0, A: 255}    // vermillion
 	gridColor = color.RGBA{R: 220, G: 220, B: 220, A: 255} // light grey
+	bestColor = color.RGBA{R: 0, G: 158, B: 115, A: 255}   // bluish green
 )
 
 // LossCurve writes to w a Width×Height PNG of loss and valLoss against epochs, with axis
-// labels, a legend and the title (none when empty). valLoss may be nil or empty, and its line
+// labels, a legend, the best epoch marked by a dotted line when best > 0, and the title (none
+// when empty). valLoss may be nil or empty, and its line
 // is drawn only when it has a finite value; NaN and ±Inf points of either series are skipped
 // (a diverged epoch leaves a gap in the data, not an error). loss, and valLoss when given,
 // must have one value per epoch. The same input always gives the same bytes.
-func LossCurve(w io.Writer, epochs []int, loss, valLoss []float64, title string) error {
+func LossCurve(w io.Writer, epochs []int, loss, valLoss []float64, best int, title string) error {
 	if len(epochs) == 0 {
 		return errors.New("loss curve: no epochs")
 	}
@@ -72,6 +75,23 @@ func LossCurve(w io.Writer, epochs []int, loss, valLoss []float64, title string)
 	}
 	if err := addSeries(p, "val_loss", epochs, valLoss, valColor, []vg.Length{vg.Points(6), vg.Points(3)}); err != nil {
 		return err
+	}
+	if best > 0 {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, v := range slices.Concat(loss, valLoss) {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+		if lo <= hi {
+			mark, err := plotter.NewLine(plotter.XYs{{X: float64(best), Y: lo}, {X: float64(best), Y: hi}})
+			if err != nil {
+				return err
+			}
+			mark.Color, mark.Width, mark.Dashes = bestColor, vg.Points(1), []vg.Length{vg.Points(2), vg.Points(2)}
+			p.Add(mark)
+			p.Legend.Add(fmt.Sprintf("best epoch %d", best), mark)
+		}
 	}
 	return writePNG(w, p)
 }

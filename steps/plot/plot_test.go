@@ -27,7 +27,7 @@ func curve(n int) ([]int, []float64, []float64) {
 func render(t *testing.T, epochs []int, loss, val []float64, title string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := LossCurve(&buf, epochs, loss, val, title); err != nil {
+	if err := LossCurve(&buf, epochs, loss, val, 0, title); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -119,13 +119,13 @@ func TestLossCurveSkipsNaN(t *testing.T) {
 
 func TestLossCurveErrors(t *testing.T) {
 	var buf bytes.Buffer
-	if err := LossCurve(&buf, nil, nil, nil, ""); err == nil {
+	if err := LossCurve(&buf, nil, nil, nil, 0, ""); err == nil {
 		t.Error("no epochs: no error")
 	}
-	if err := LossCurve(&buf, []int{1, 2}, []float64{1}, nil, ""); err == nil {
+	if err := LossCurve(&buf, []int{1, 2}, []float64{1}, nil, 0, ""); err == nil {
 		t.Error("short loss: no error")
 	}
-	if err := LossCurve(&buf, []int{1, 2}, []float64{1, 2}, []float64{1}, ""); err == nil {
+	if err := LossCurve(&buf, []int{1, 2}, []float64{1, 2}, []float64{1}, 0, ""); err == nil {
 		t.Error("short val_loss: no error")
 	}
 }
