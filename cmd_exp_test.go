@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 type shownExperiments struct {
@@ -121,5 +123,43 @@ func TestConcurrentRunsEachRecordAnExperiment(t *testing.T) {
 	}
 	if matches, _ := filepath.Glob(filepath.Join(filepath.Dir(mf), ".loom", "exps", "pipeline", "*.json")); len(matches) != 4 {
 		t.Errorf("%d record files", len(matches))
+	}
+}
+
+// TestTrimRemovesEntriesUnusedForDays: once a day a run removes the entries no run used for
+// five days, except those of the manifest's last run, as cmd/go trims its cache.
+func TestTrimRemovesEntriesUnusedForDays(t *testing.T) {
+	mf := copyExample(t, "seed-case")
+	loomDir := filepath.Join(filepath.Dir(mf), ".loom")
+	for _, lr := range []string{"0.5", "0.2"} { // the last run is lr=0.2
+		if code, _, stderr := loom(t, "run", "-f", mf, "--set", "lr="+lr); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	// Six days pass, and the last trim was two days ago.
+	old := time.Now().Add(-6 * 24 * time.Hour)
+	filepath.WalkDir(filepath.Join(loomDir, "actions"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			os.Chtimes(p, old, old)
+		}
+		return nil
+	})
+	twoDays := time.Now().Add(-48 * time.Hour)
+	os.Chtimes(filepath.Join(loomDir, "trim.txt"), twoDays, twoDays)
+	ranStages := func(lr string) []string {
+		_, sum, _ := runJSON(t, "-f", mf, "--set", "lr="+lr)
+		var ran []string
+		for _, st := range sum.Stages {
+			if st.Status == "ran" {
+				ran = append(ran, st.Name)
+			}
+		}
+		return ran
+	}
+	if ran := ranStages("0.2"); len(ran) != 0 { // the last run's entries stay, and this run trims
+		t.Errorf("the last run's stages ran again: %v", ran)
+	}
+	if ran := ranStages("0.5"); strings.Join(ran, ",") != "train,evaluate" {
+		t.Errorf("after the trim, lr=0.5 ran %v, want train and evaluate (its own entries were unused for six days)", ran)
 	}
 }

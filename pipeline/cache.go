@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // An ActionID is a stage's cache key: the hash of a complete description of one repeatable
@@ -161,7 +162,18 @@ func (c *Cache) Get(id ActionID) (*Entry, error) {
 			return nil, &missError{err.Error()}
 		}
 	}
+	c.touch(id)
 	return e, nil
+}
+
+// touch marks the entry of id used now, for trim; at most once every touchAge, so that a
+// no-op run does not rewrite every entry's time stamp.
+func (c *Cache) touch(id ActionID) {
+	path := c.actionPath(id)
+	if fi, err := os.Stat(path); err == nil && time.Since(fi.ModTime()) > touchAge {
+		now := time.Now()
+		os.Chtimes(path, now, now) // losing it only shortens the entry's life
+	}
 }
 
 // read returns the entry for id without looking at its objects.

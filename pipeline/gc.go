@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // GCStats counts what GC removed.
@@ -34,6 +35,49 @@ func GC(loomDir string, keep int) (GCStats, error) {
 	if err := keptByExperiments(l, keep, kept); err != nil {
 		return st, err
 	}
+	st, err = collect(l, kept, time.Time{})
+	if err != nil {
+		return st, err
+	}
+	// Shortcuts, not results: training checkpoints (a longer run can start from scratch), and
+	// what earlier versions kept.
+	for _, dir := range l.shortcuts() {
+		if err := os.RemoveAll(dir); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+// Trimming, as cmd/go trims its build cache: an entry's file is touched when a run uses it (at
+// most once an hour), and once a day a run removes the entries unused for trimAge that no
+// manifest's last run names, so that sweeps do not grow the cache without bound.
+const (
+	trimEvery = 24 * time.Hour
+	trimAge   = 5 * 24 * time.Hour
+	touchAge  = time.Hour
+)
+
+// trim removes the entries unused for trimAge, when the last trim is trimEvery old. The caller
+// holds the workspace lock.
+func trim(l Layout, now time.Time) error {
+	stamp := l.path("trim.txt")
+	fi, err := os.Stat(stamp)
+	if err == nil && now.Sub(fi.ModTime()) < trimEvery {
+		return nil
+	}
+	if err == nil { // the first run only starts the clock
+		if _, err := collect(l, map[ActionID]bool{}, now.Add(-trimAge)); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(stamp, []byte(now.UTC().Format(time.RFC3339)+"\n"), 0o644)
+}
+
+// collect removes every entry that is not in kept, not named by a manifest's last run and,
+// when usedSince is not zero, not used since then; then every object no remaining entry names.
+func collect(l Layout, kept map[ActionID]bool, usedSince time.Time) (GCStats, error) {
+	var st GCStats
 	runs, _ := filepath.Glob(filepath.Join(l.Runs(), "*.json"))
 	for _, r := range runs {
 		b, err := os.ReadFile(r)
@@ -48,17 +92,28 @@ func GC(loomDir string, keep int) (GCStats, error) {
 			kept[a] = true
 		}
 	}
-	c := newCache(loomDir)
+	if !usedSince.IsZero() {
+		err := walkFiles(l.Actions(), func(path string, fi fs.FileInfo) error {
+			if !strings.HasSuffix(path, recipeSuffix) && fi.ModTime().After(usedSince) {
+				kept[ActionID(filepath.Base(path))] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return st, err
+		}
+	}
+	c := newCache(string(l))
 	objects := map[Digest]bool{}
-	err = walkFiles(l.Actions(), func(path string, fi fs.FileInfo) error {
+	err := walkFiles(l.Actions(), func(path string, fi fs.FileInfo) error {
 		isRecipe := strings.HasSuffix(path, recipeSuffix)
 		id := ActionID(strings.TrimSuffix(filepath.Base(path), recipeSuffix))
 		if kept[id] {
 			if isRecipe {
 				return nil
 			}
-			if e, err := c.Get(id); err == nil {
-				for _, f := range append(e.Files, e.Outs...) {
+			if e, err := c.read(id); err == nil {
+				for _, f := range e.refs() {
 					objects[f.Digest] = true
 				}
 				return nil
@@ -83,17 +138,7 @@ func GC(loomDir string, keep int) (GCStats, error) {
 	if err != nil {
 		return st, err
 	}
-	// Shortcuts, not results: training checkpoints (a longer run can start from scratch), and
-	// what earlier versions kept.
-	for _, dir := range l.shortcuts() {
-		if err := os.RemoveAll(dir); err != nil {
-			return st, err
-		}
-	}
-	if err := c.Flush(); err != nil {
-		return st, err
-	}
-	return st, nil
+	return st, c.Flush()
 }
 
 func walkFiles(root string, fn func(string, fs.FileInfo) error) error {

@@ -18,6 +18,7 @@ import (
 //	out/STAGE/        each stage's artifact files, hard links to objects (linkOut)
 //	runs/NAME.json    the last run of each manifest (record.go)
 //	exps/NAME/ID.json every run of each manifest: an experiment (experiment.go)
+//	trim.txt          when a run last trimmed the cache of entries unused for days (gc.go)
 //	scratch/KEY/      what stages keep to go faster, e.g. training checkpoints (Scratch)
 //	procs/PGID        the process groups of running shell commands (internal/proc)
 //	tmp/              files being written; emptied whenever the lock is taken

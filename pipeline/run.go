@@ -203,10 +203,13 @@ func (w *Workspace) Run(ctx context.Context, opt Options) (*Report, error) {
 		return rep, err
 	}
 	s, err := w.saveRecord(rep)
-	if err != nil || opt.NotAnExperiment {
+	if err == nil && !opt.NotAnExperiment {
+		err = w.saveExperiment(s, <-git)
+	}
+	if err != nil {
 		return rep, err
 	}
-	return rep, w.saveExperiment(s, <-git)
+	return rep, trim(w.loom, time.Now())
 }
 
 // lockDir takes the lock of the workspace whose .loom is loom, saying so on log when another
