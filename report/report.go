@@ -371,7 +371,6 @@ func importance(rows [][]float64, ys []float64) []float64 {
 		between := 0.0
 		for k := range bins {
 			part := idx[k*len(idx)/bins : (k+1)*len(idx)/bins]
-			// Equal values go to one bin: move the boundary past ties.
 			m := 0.0
 			for _, i := range part {
 				m += ys[i]
