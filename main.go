@@ -31,6 +31,7 @@ import (
 
 	"github.com/loom-ml/loom/pipeline"
 	"github.com/loom-ml/loom/pipeline/manifest"
+	"github.com/loom-ml/loom/remote"
 	"github.com/loom-ml/loom/schemas"
 	"github.com/loom-ml/loom/steps"
 	"github.com/loom-ml/loom/steps/frame"
@@ -104,8 +105,8 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		{"run", []usageLine{{"loom run [-f FILE] [--set PATH=VALUE]... [--params FILE]... [-j N] [--force] [--verify] [--dry-run] [--json] [STAGE...]", ""}}, cmdRun},
-		{"status", []usageLine{{"loom status [-f FILE]", "which stages would run, and why"}}, cmdStatus},
+		{"run", []usageLine{{"loom run [-f FILE] [--set PATH=VALUE]... [--params FILE]... [-j N] [--force] [--verify] [--dry-run] [--json] [--remote URL] [--remote-mode read|write|readwrite] [STAGE...]", ""}}, cmdRun},
+		{"status", []usageLine{{"loom status [-f FILE] [--remote URL]", "which stages would run, and why; which the remote has"}}, cmdStatus},
 		{"validate", []usageLine{{"loom validate [-f FILE]", "check the manifest: every setting, params and the DAG"}}, cmdValidate},
 		{"dag", []usageLine{{"loom dag [-f FILE] [--dot|--mermaid]", "print the stage graph"}}, cmdDag},
 		{"metrics", []usageLine{
@@ -120,6 +121,8 @@ func init() {
 		{"predict", []usageLine{{"loom predict [-f FILE] [--model STAGE|BUNDLE] --input DATA [--output OUT] [--keep COL]... [--json]", "score new data with a trained model"}}, cmdPredict},
 		{"serve", []usageLine{{"loom serve [-f FILE] [--model STAGE|BUNDLE] [--addr 127.0.0.1:8080] [--max-body BYTES]", "answer predictions over HTTP"}}, cmdServe},
 		{"export", []usageLine{{"loom export [-f FILE] [--model STAGE] --format onnx|bundle -o PATH", "write the model as one file"}}, cmdExport},
+		{"push", []usageLine{{"loom push [-f FILE] [--remote URL]", "upload the last run's entries and objects to the remote"}}, cmdPush},
+		{"pull", []usageLine{{"loom pull [-f FILE] [--remote URL]", "download them from the remote"}}, cmdPull},
 		{"gc", []usageLine{{"loom gc [-f FILE] [--keep N]", "remove cache entries that neither the last run nor the newest N experiments use"}}, cmdGC},
 		{"schema", []usageLine{{"loom schema", "print the manifest's JSON Schema"}}, cmdSchema},
 		{"help", []usageLine{{"loom help [COMMAND]", "this text, or a command's flags"}}, cmdHelp},
@@ -334,12 +337,18 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	verify := fs.Bool("verify", false, "rerun cached stages and check they reproduce their cached results")
 	dry := fs.Bool("dry-run", false, "print what would run, run nothing")
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
+	var rf remoteFlags
+	rf.register(fs, true)
 	targets, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if *jobs < 1 {
 		return usagef("-j must be at least 1")
+	}
+	store, err := rf.open(false)
+	if err != nil {
+		return err
 	}
 	ws, err := mf.open()
 	if err != nil {
@@ -349,9 +358,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usagef("%v", err)
 	}
 	if *dry {
-		return printStatus(ws, stdout, targets, *force)
+		return printStatus(ws, stdout, targets, *force, store)
 	}
-	opt := pipeline.Options{Targets: targets, Jobs: *jobs, Force: *force, Verify: *verify, Log: stderr}
+	opt := pipeline.Options{Targets: targets, Jobs: *jobs, Force: *force, Verify: *verify, Log: stderr, Remote: store, RemoteMode: rf.mode}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		opt.Progress = stderr
 	}
@@ -457,10 +466,22 @@ func printMetrics(w io.Writer, markdown bool, sum *pipeline.Summary) error {
 
 var formatMetric = pipeline.FormatMetric
 
-func printStatus(ws *pipeline.Workspace, w io.Writer, targets []string, force bool) error {
+func printStatus(ws *pipeline.Workspace, w io.Writer, targets []string, force bool, store remote.Store) error {
 	states, err := ws.Status()
 	if err != nil {
 		return err
+	}
+	var onRemote map[pipeline.ActionID]bool
+	if store != nil {
+		var ids []pipeline.ActionID
+		for _, s := range states {
+			if !s.UpToDate && s.Action != "" {
+				ids = append(ids, s.Action)
+			}
+		}
+		if onRemote = pipeline.RemoteHas(store, ids); onRemote == nil && len(ids) > 0 {
+			fmt.Fprintf(os.Stderr, "loom: warning: remote %s cannot be asked\n", store)
+		}
 	}
 	selected := map[string]bool{}
 	names := ws.M.Order
@@ -479,6 +500,8 @@ func printStatus(ws *pipeline.Workspace, w io.Writer, targets []string, force bo
 		switch {
 		case force:
 			state, s.Reasons = "stale", []string{"--force"}
+		case !s.UpToDate && onRemote[s.Action]:
+			state, s.Reasons = "on the remote", []string{"the remote has its result: a run downloads it"}
 		case !s.UpToDate:
 			state = "stale"
 		}
@@ -491,14 +514,20 @@ func cmdStatus(_ context.Context, args []string, stdout, _ io.Writer) error {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	var mf manifestFlags
 	mf.register(fs, true)
+	var rf remoteFlags
+	rf.register(fs, false)
 	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	store, err := rf.open(false)
+	if err != nil {
 		return err
 	}
 	ws, err := mf.open()
 	if err != nil {
 		return err
 	}
-	return printStatus(ws, stdout, nil, false)
+	return printStatus(ws, stdout, nil, false, store)
 }
 
 func cmdValidate(_ context.Context, args []string, stdout, _ io.Writer) error {

@@ -9,7 +9,8 @@ import (
 
 // partRunner runs parts of the pipeline through the workspace's cache.
 type partRunner struct {
-	ws *Workspace
+	ws    *Workspace
+	share *sharing // the run's remote cache, which parts use too
 
 	mu      sync.Mutex
 	actions []ActionID // every entry a part used, for the run record (gc keeps them)
@@ -19,7 +20,7 @@ func (ex *executor) partRunner() PartRunner {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	if ex.parts == nil {
-		ex.parts = &partRunner{ws: ex.ws}
+		ex.parts = &partRunner{ws: ex.ws, share: ex.share}
 	}
 	return ex.parts
 }
@@ -44,7 +45,7 @@ func (t *partRunner) RunPart(ctx context.Context, target string, overrides map[s
 		}
 	}
 	// A part runs one stage at a time: the stage that runs parts decides how many run at once.
-	ex := &executor{ws: t.ws, m: m, jobs: jobs, opt: Options{Jobs: 1, Log: io.Discard}}
+	ex := &executor{ws: t.ws, m: m, jobs: jobs, opt: Options{Jobs: 1, Log: io.Discard}, share: t.share}
 	rep := ex.run(ctx, names)
 	res := &PartResult{Metrics: map[string]map[string]float64{}}
 	t.mu.Lock()

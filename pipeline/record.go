@@ -35,6 +35,7 @@ type StageSummary struct {
 	Seconds float64  `json:"seconds"`
 	Error   string   `json:"error,omitempty"`
 	Action  ActionID `json:"action,omitempty"`
+	Source  string   `json:"source,omitempty"` // "remote" for a result the remote cache gave
 }
 
 // A Trial is one run of part of the pipeline with other params that a stage made (a sweep's
@@ -51,7 +52,7 @@ type Trial struct {
 func (r *Report) Summarize(manifestPath string) *Summary {
 	s := &Summary{Manifest: manifestPath, Time: time.Now().UTC(), Metrics: map[string]map[string]float64{}, Trials: r.Trials}
 	for _, st := range r.Stages {
-		ss := StageSummary{Name: st.Name, Kind: st.Kind, Status: st.Status, Seconds: round(st.Seconds, 4), Action: st.Action}
+		ss := StageSummary{Name: st.Name, Kind: st.Kind, Status: st.Status, Seconds: round(st.Seconds, 4), Action: st.Action, Source: st.Source}
 		if st.Err != nil {
 			ss.Error = st.Err.Error()
 		}

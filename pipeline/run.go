@@ -21,6 +21,7 @@ import (
 	"github.com/loom-ml/loom/internal/proc"
 	"github.com/loom-ml/loom/internal/suggest"
 	"github.com/loom-ml/loom/pipeline/manifest"
+	"github.com/loom-ml/loom/remote"
 )
 
 // Status says what became of a stage in a run.
@@ -149,6 +150,10 @@ type Options struct {
 	Verify   bool      // run cached stages too and check they reproduce their entries
 	Log      io.Writer // progress lines; io.Discard when nil
 	Progress io.Writer // a terminal for progress displays, or nil
+	// Remote, when set, is a shared cache: looked up on local misses and given what stages
+	// make, as RemoteMode allows (RemoteRead, RemoteWrite or RemoteReadWrite, the default).
+	Remote     remote.Store
+	RemoteMode string
 	// NotAnExperiment marks a run made on the way to something else (`loom predict` making
 	// sure its model is there): it updates the last run but is not recorded as an experiment.
 	NotAnExperiment bool
@@ -161,6 +166,7 @@ type StageResult struct {
 	Status  Status
 	Seconds float64
 	Err     error    // why it failed or was skipped
+	Source  string   // "remote" when its result came from the remote cache
 	Action  ActionID // empty when the key could not be computed
 	Entry   *Entry   // its result when it ran or was cached
 }
@@ -195,7 +201,17 @@ func (w *Workspace) Run(ctx context.Context, opt Options) (*Report, error) {
 	}
 	git := startGit(w.M.Dir)
 	ex := &executor{ws: w, m: w.M, jobs: w.jobs, opt: opt, materialize: true}
+	if opt.Remote != nil {
+		warnings := opt.Log
+		if warnings == nil {
+			warnings = os.Stderr
+		}
+		if ex.share, err = newSharing(opt.Remote, opt.RemoteMode, w.cache, warnings); err != nil {
+			return nil, err
+		}
+	}
 	rep := ex.run(ctx, names)
+	ex.share.wait() // the run's uploads finish before it reports
 	if err := w.files.save(); err != nil {
 		return rep, err
 	}
@@ -249,6 +265,7 @@ type executor struct {
 	opt         Options
 	materialize bool // restore workspace outputs and fill .loom/out
 	parts       *partRunner
+	share       *sharing // the remote cache; nil without one
 
 	mu        sync.Mutex
 	trialsOut map[string][]Trial
@@ -430,6 +447,7 @@ func (ex *executor) stage(ctx context.Context, st *manifest.Stage, up map[string
 		res.Status, res.Err = Failed, fmt.Errorf("cache: %w", err)
 		return
 	}
+	ex.share.queue(e)
 	if err := ex.restore(st, e); err != nil {
 		res.Status, res.Err = Failed, err
 		return
@@ -505,7 +523,13 @@ func (ex *executor) hit(st *manifest.Stage, res *StageResult) bool {
 	}
 	e, err := ex.ws.cache.Get(res.Action)
 	if err != nil {
-		return false
+		if !ex.share.fetch(res.Action, st.Name) {
+			return false
+		}
+		if e, err = ex.ws.cache.Get(res.Action); err != nil {
+			return false
+		}
+		res.Source = "remote"
 	}
 	if err := ex.restore(st, e); err != nil {
 		res.Status, res.Err = Failed, err

@@ -12,6 +12,7 @@ type StageState struct {
 	Kind     string
 	UpToDate bool
 	Reasons  []string
+	Action   ActionID // its key as the inputs are now; empty when an upstream stage must run first
 }
 
 // Status reports, for every stage in topological order, whether `loom run` would take it from
@@ -39,7 +40,7 @@ func (w *Workspace) Status() ([]StageState, error) {
 		case !st.Cache:
 			state.Reasons = []string{"cache: false, runs every time"}
 		default:
-			state.UpToDate, state.Reasons = w.explainStage(name, outputs, prev[name])
+			state.UpToDate, state.Reasons, state.Action = w.explainStage(name, outputs, prev[name])
 		}
 		states = append(states, state)
 	}
@@ -47,12 +48,12 @@ func (w *Workspace) Status() ([]StageState, error) {
 }
 
 // explainStage computes a stage's key and looks it up; on a miss it compares the recipe with
-// the one of the stage's previous run.
-func (w *Workspace) explainStage(name string, outputs map[string]OutputID, prev ActionID) (bool, []string) {
+// the one of the stage's previous run. It returns the key too.
+func (w *Workspace) explainStage(name string, outputs map[string]OutputID, prev ActionID) (bool, []string, ActionID) {
 	st := w.M.Stages[name]
 	r, err := newRecipe(w.M, st, w.kinds, w.jobs, w.files, outputs)
 	if err != nil {
-		return false, []string{err.Error()}
+		return false, []string{err.Error()}, ""
 	}
 	id := r.ID()
 	e, err := w.cache.Get(id)
@@ -60,24 +61,24 @@ func (w *Workspace) explainStage(name string, outputs map[string]OutputID, prev 
 		outputs[name] = e.Output
 		for _, o := range e.Outs {
 			if d, err := w.files.Digest(filepath.Join(w.M.Dir, filepath.FromSlash(o.Path))); err != nil || d != o.Digest {
-				return true, []string{"output " + o.Path + " differs from the cache: it will be restored"}
+				return true, []string{"output " + o.Path + " differs from the cache: it will be restored"}, id
 			}
 		}
-		return true, nil
+		return true, nil, id
 	}
 	if prev == "" {
-		return false, []string{"never ran"}
+		return false, []string{"never ran"}, id
 	}
 	if prev == id {
-		return false, []string{fmt.Sprintf("cache entry unusable (%v)", err)}
+		return false, []string{fmt.Sprintf("cache entry unusable (%v)", err)}, id
 	}
 	old, perr := w.cache.Recipe(prev)
 	if perr != nil {
-		return false, []string{"no cache entry for these settings and inputs"}
+		return false, []string{"no cache entry for these settings and inputs"}, id
 	}
 	why := explain(old, r)
 	if len(why) == 0 {
 		why = []string{"no cache entry for these settings and inputs"}
 	}
-	return false, why
+	return false, why, id
 }

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loom-ml/loom/pipeline"
+)
+
+// s3Server starts VersityGW (LOOM_VERSITYGW names the binary; .ci/run builds it from the Go
+// module proxy and sets LOOM_REQUIRE_TOOLS=1, so that in CI its absence fails) on a loopback
+// port with a posix back end in a temporary folder, and points the AWS environment at it. It
+// returns the remote URL, the folder holding the bucket's objects, a function that stops the
+// server, and its pid.
+func s3Server(t *testing.T) (url, dir string, stop func(), pid int) {
+	t.Helper()
+	bin := os.Getenv("LOOM_VERSITYGW")
+	if bin == "" {
+		if os.Getenv("LOOM_REQUIRE_TOOLS") != "" {
+			t.Fatal("LOOM_VERSITYGW is not set: build github.com/versity/versitygw/cmd/versitygw and point LOOM_VERSITYGW at it")
+		}
+		t.Skip("LOOM_VERSITYGW is not set (VersityGW, an S3 server); .ci/run builds it")
+	}
+	root := t.TempDir()
+	os.Mkdir(filepath.Join(root, "loom"), 0o755) // the bucket
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "--port", addr, "posix", root)
+	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY=loomtest", "ROOT_SECRET_KEY=loomtestsecret")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("VersityGW: %v", err)
+	}
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}
+	t.Cleanup(stop)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("VersityGW did not listen within 10 s")
+		}
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "loomtest")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "loomtestsecret")
+	t.Setenv("AWS_ENDPOINT_URL", "http://"+addr)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(root, "no-config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(root, "no-credentials"))
+	return "s3://loom/cache", filepath.Join(root, "loom", "cache"), stop, cmd.Process.Pid
+}
+
+// remotes runs f with a file:// remote and with a real S3 server.
+func remotes(t *testing.T, f func(t *testing.T, url, dir string, stop func())) {
+	t.Run("file", func(t *testing.T) {
+		dir := t.TempDir()
+		f(t, "file://"+dir, dir, func() { os.RemoveAll(dir); os.WriteFile(dir, nil, 0o644) })
+	})
+	t.Run("s3", func(t *testing.T) {
+		url, dir, stop, _ := s3Server(t)
+		f(t, url, dir, stop)
+	})
+}
+
+// freshCopy copies examples/NAME (and the breast-cancer data a sweep reads) into a new folder.
+func freshCopy(t *testing.T, name string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, ex := range []string{name, "breast-cancer"} {
+		copyTree(t, filepath.Join("examples", ex), filepath.Join(dir, "examples", ex))
+	}
+	return filepath.Join(dir, "examples", name, "pipeline.yaml")
+}
+
+// runRemote runs `loom run --json` with the remote and returns the exit code, the summary and stderr.
+func runRemote(t *testing.T, mf, url string, more ...string) (int, *pipeline.Summary, string) {
+	t.Helper()
+	code, out, stderr := loom(t, append([]string{"run", "-f", mf, "--json", "--remote", url}, more...)...)
+	var s pipeline.Summary
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("exit %d, not JSON: %v\n%s\n%s", code, err, out, stderr)
+	}
+	return code, &s, stderr
+}
+
+func statuses(s *pipeline.Summary) map[string]string {
+	out := map[string]string{}
+	for _, st := range s.Stages {
+		out[st.Name] = string(st.Status) + "/" + st.Source
+	}
+	return out
+}
+
+// TestRemoteSharesResults: a second, empty folder with the same remote runs no stage and gets
+// the same metrics, for the main example and for a sweep; read mode uploads nothing.
+func TestRemoteSharesResults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the sweep")
+	}
+	remotes(t, func(t *testing.T, url, dir string, _ func()) {
+		for _, ex := range []string{"breast-cancer", "sweep"} {
+			code, first, stderr := runRemote(t, freshCopy(t, ex), url)
+			if code != 0 || strings.Contains(stderr, "warning") {
+				t.Fatalf("%s first run: exit %d\n%s", ex, code, stderr)
+			}
+			start := time.Now()
+			code, second, stderr := runRemote(t, freshCopy(t, ex), url)
+			took := time.Since(start)
+			for name, st := range statuses(second) {
+				if st != "cached/remote" {
+					t.Errorf("%s: stage %s is %s in the second folder, want cached/remote", ex, name, st)
+				}
+			}
+			if code != 0 || !reflect.DeepEqual(first.Metrics, second.Metrics) {
+				t.Errorf("%s: exit %d, metrics %v, want %v\n%s", ex, code, second.Metrics, first.Metrics, stderr)
+			}
+			t.Logf("%s: remote hit of every stage from an empty folder in %v", ex, took.Round(time.Millisecond))
+		}
+		// Read mode: a run with new params takes what it can and gives nothing.
+		before := countFiles(dir)
+		mf := freshCopy(t, "breast-cancer")
+		if code, _, stderr := runRemote(t, mf, url, "--remote-mode", "read", "--set", "train.lr=0.004"); code != 0 {
+			t.Fatal(stderr)
+		}
+		if after := countFiles(dir); after != before {
+			t.Errorf("read mode changed the remote: %d files, then %d", before, after)
+		}
+	})
+}
+
+func countFiles(dir string) int {
+	n := 0
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// TestRemoteFailures: a damaged remote object is found and its stage runs; a remote that is
+// down from the start, or stops in the middle of a run, is one warning and a local run with the
+// same results and exit code.
+func TestRemoteFailures(t *testing.T) {
+	remotes(t, func(t *testing.T, url, dir string, stop func()) {
+		code, clean, stderr := runRemote(t, freshCopy(t, "seed-case"), url)
+		if code != 0 {
+			t.Fatal(stderr)
+		}
+		// Damage the model: same size, other bytes.
+		var model string
+		filepath.WalkDir(filepath.Join(dir, "objects"), func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if b, _ := os.ReadFile(p); len(b) > 8 && string(b[8:9]) == "{" && strings.Contains(string(b[:400]), "loom_spec") && strings.Contains(string(b), "loom_bundle") {
+					model = p
+				}
+			}
+			return nil
+		})
+		if model == "" {
+			t.Fatal("no model object in the remote")
+		}
+		b, _ := os.ReadFile(model)
+		b[len(b)-1] ^= 0xff
+		os.WriteFile(model, b, 0o644)
+		code, got, stderr := runRemote(t, freshCopy(t, "seed-case"), url)
+		if code != 0 || statuses(got)["train"] != "ran/" || !strings.Contains(stderr, "is damaged") {
+			t.Errorf("damaged model: exit %d, stages %v\n%s", code, statuses(got), stderr)
+		}
+		if !reflect.DeepEqual(got.Metrics, clean.Metrics) {
+			t.Errorf("damaged model: metrics %v, want %v", got.Metrics, clean.Metrics)
+		}
+
+		// The remote goes away.
+		stop()
+		code, got, stderr = runRemote(t, freshCopy(t, "seed-case"), url)
+		if code != 0 || strings.Count(stderr, "warning") != 1 || !reflect.DeepEqual(got.Metrics, clean.Metrics) {
+			t.Errorf("remote down: exit %d, %d warnings, metrics %v\n%s", code, strings.Count(stderr, "warning"), got.Metrics, stderr)
+		}
+		for _, s := range []string{"loomtestsecret"} {
+			if strings.Contains(stderr, s) {
+				t.Errorf("a credential was printed: %s", stderr)
+			}
+		}
+	})
+}
+
+// TestRemoteStopsMidRun: the S3 server is killed by a stage while the run's uploads go on;
+// the run warns once and finishes with the results and exit code of a local run.
+func TestRemoteStopsMidRun(t *testing.T) {
+	url, _, _, pid := s3Server(t)
+	dir := t.TempDir()
+	mf := filepath.Join(dir, "pipeline.yaml")
+	os.WriteFile(mf, []byte(fmt.Sprintf(`version: 1
+name: midrun
+stages:
+  a: {uses: shell, with: {run: "head -c 300000 /dev/urandom > a.bin", outs: [a.bin]}}
+  b: {uses: shell, needs: [a], with: {run: "kill %d; sleep 0.2; cat a.bin a.bin > b.bin", deps: [a.bin], outs: [b.bin]}}
+  c: {uses: shell, needs: [b], with: {run: "wc -c < b.bin > c.txt", deps: [b.bin], outs: [c.txt]}}
+`, pid)), 0o644)
+	code, got, stderr := runRemote(t, mf, url)
+	for name, st := range statuses(got) {
+		if st != "ran/" {
+			t.Errorf("stage %s: %s", name, st)
+		}
+	}
+	if c, _ := os.ReadFile(filepath.Join(dir, "c.txt")); code != 0 || strings.TrimSpace(string(c)) != "600000" {
+		t.Errorf("exit %d, c.txt %q\n%s", code, c, stderr)
+	}
+	if n := strings.Count(stderr, "warning"); n != 1 {
+		t.Errorf("%d warnings, want 1:\n%s", n, stderr)
+	}
+}
+
+// TestPushPull: a run without the remote, pushed, then pulled into an empty folder: a run
+// there takes every stage from its local cache.
+func TestPushPull(t *testing.T) {
+	remotes(t, func(t *testing.T, url, dir string, _ func()) {
+		a := freshCopy(t, "seed-case")
+		if code, _, stderr := loom(t, "run", "-f", a); code != 0 {
+			t.Fatal(stderr)
+		}
+		if code, out, stderr := loom(t, "push", "-f", a, "--remote", url); code != 0 || !strings.Contains(out, "pushed 5 entries") {
+			t.Fatalf("push: exit %d %s %s", code, out, stderr)
+		}
+		b := freshCopy(t, "seed-case")
+		if code, out, stderr := loom(t, "pull", "-f", b, "--remote", url); code != 0 || !strings.Contains(out, "pulled 5 entries") {
+			t.Fatalf("pull: exit %d %s %s", code, out, stderr)
+		}
+		_, sum, _ := runJSON(t, "-f", b)
+		for name, st := range statuses(sum) {
+			if st != "cached/" {
+				t.Errorf("after pull, stage %s is %s", name, st)
+			}
+		}
+	})
+}
