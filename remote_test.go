@@ -1,9 +1,12 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -255,4 +258,66 @@ func TestPushPull(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestKilledUploadsLeaveNoHalfEntries kills loom at random moments while it uploads to a
+// shared folder: every entry the remote then has names objects that are there and intact, and a
+// fresh clone gets the clean run's results.
+func TestKilledUploadsLeaveNoHalfEntries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills loom repeatedly")
+	}
+	rem := t.TempDir()
+	url := "file://" + rem
+	manifest := `version: 1
+name: big
+stages:
+  a: {uses: shell, with: {run: "head -c 4000000 /dev/urandom > a.bin; head -c 3000000 /dev/urandom > a2.bin # round %d", outs: [a.bin, a2.bin]}}
+  b: {uses: shell, needs: [a], with: {run: "cat a.bin a2.bin > b.bin", deps: [a.bin, a2.bin], outs: [b.bin]}}
+  c: {uses: shell, needs: [b], with: {run: "wc -c < b.bin > c.txt", deps: [b.bin], outs: [c.txt]}}
+`
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i := range 12 {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "pipeline.yaml"), []byte(fmt.Sprintf(manifest, i)), 0o644)
+		cmd := loomProcess(t, "", "run", "-f", filepath.Join(dir, "pipeline.yaml"), "--remote", url)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(20+rng.IntN(300)) * time.Millisecond)
+		cmd.Process.Kill()
+		cmd.Wait()
+		checkRemoteEntries(t, rem, i)
+	}
+	entries, _ := filepath.Glob(filepath.Join(rem, "actions", "*", "*"))
+	objects, _ := filepath.Glob(filepath.Join(rem, "objects", "*", "*"))
+	t.Logf("after 12 kills the remote holds %d entries and %d objects, every entry whole", len(entries), len(objects))
+	if len(objects) == 0 {
+		t.Error("no kill came after an upload started: the test tested nothing")
+	}
+}
+
+// checkRemoteEntries checks that every entry in a file:// remote names objects it has, intact.
+func checkRemoteEntries(t *testing.T, rem string, round int) {
+	t.Helper()
+	entries, _ := filepath.Glob(filepath.Join(rem, "actions", "*", "*"))
+	for _, p := range entries {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e pipeline.Entry
+		if err := json.Unmarshal(b, &e); err != nil {
+			t.Fatalf("round %d: a damaged entry %s: %v", round, p, err)
+		}
+		for _, f := range append(e.Files, e.Outs...) {
+			data, err := os.ReadFile(filepath.Join(rem, "objects", string(f.Digest[:2]), string(f.Digest)))
+			if err != nil {
+				t.Fatalf("round %d: entry %s names object %s, which the remote lacks", round, filepath.Base(p), f.Digest[:12])
+			}
+			if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != string(f.Digest) {
+				t.Fatalf("round %d: object %s is damaged", round, f.Digest[:12])
+			}
+		}
+	}
 }
