@@ -467,21 +467,9 @@ func printMetrics(w io.Writer, markdown bool, sum *pipeline.Summary) error {
 var formatMetric = pipeline.FormatMetric
 
 func printStatus(ws *pipeline.Workspace, w io.Writer, targets []string, force bool, store remote.Store) error {
-	states, err := ws.Status()
+	states, err := ws.StatusWith(store)
 	if err != nil {
 		return err
-	}
-	var onRemote map[pipeline.ActionID]bool
-	if store != nil {
-		var ids []pipeline.ActionID
-		for _, s := range states {
-			if !s.UpToDate && s.Action != "" {
-				ids = append(ids, s.Action)
-			}
-		}
-		if onRemote = pipeline.RemoteHas(store, ids); onRemote == nil && len(ids) > 0 {
-			fmt.Fprintf(os.Stderr, "loom: warning: remote %s cannot be asked\n", store)
-		}
 	}
 	selected := map[string]bool{}
 	names := ws.M.Order
@@ -500,7 +488,7 @@ func printStatus(ws *pipeline.Workspace, w io.Writer, targets []string, force bo
 		switch {
 		case force:
 			state, s.Reasons = "stale", []string{"--force"}
-		case !s.UpToDate && onRemote[s.Action]:
+		case !s.UpToDate && s.OnRemote:
 			state, s.Reasons = "on the remote", []string{"the remote has its result: a run downloads it"}
 		case !s.UpToDate:
 			state = "stale"

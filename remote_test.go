@@ -126,8 +126,12 @@ func TestRemoteSharesResults(t *testing.T) {
 			if code != 0 || strings.Contains(stderr, "warning") {
 				t.Fatalf("%s first run: exit %d\n%s", ex, code, stderr)
 			}
+			clone := freshCopy(t, ex)
+			if code, out, _ := loom(t, "status", "-f", clone, "--remote", url); code != 0 || strings.Contains(out, "stale") {
+				t.Errorf("%s: status of an empty clone:\n%s", ex, out)
+			}
 			start := time.Now()
-			code, second, stderr := runRemote(t, freshCopy(t, ex), url)
+			code, second, stderr := runRemote(t, clone, url)
 			took := time.Since(start)
 			for name, st := range statuses(second) {
 				if st != "cached/remote" {

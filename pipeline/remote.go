@@ -290,17 +290,21 @@ func (w *Workspace) Pull(store remote.Store, log io.Writer) (int, error) {
 	return n, w.cache.Flush()
 }
 
-// RemoteHas reports which of ids the store has entries for; nil when it cannot be asked.
-func RemoteHas(store remote.Store, ids []ActionID) map[ActionID]bool {
-	out := map[ActionID]bool{}
-	for _, id := range ids {
-		ctx, cancel := requestCtx()
-		has, err := store.Has(ctx, entryKey(id))
-		cancel()
-		if err != nil {
-			return nil
-		}
-		out[id] = has
+// has reports whether the remote has an entry for id, and records its output in outputs so
+// that the keys of the stages after it can be computed; a failing remote is asked no more.
+func (sh *sharing) has(id ActionID, outputs map[string]OutputID, stage string) bool {
+	if sh.down.Load() {
+		return false
 	}
-	return out
+	ctx, cancel := requestCtx()
+	defer cancel()
+	e, _, err := sh.entry(ctx, id)
+	if err != nil {
+		if !errors.Is(err, remote.ErrNotFound) {
+			sh.down.Store(true)
+		}
+		return false
+	}
+	outputs[stage] = e.Output
+	return true
 }

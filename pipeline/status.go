@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"github.com/loom-ml/loom/remote"
+
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -13,12 +15,21 @@ type StageState struct {
 	UpToDate bool
 	Reasons  []string
 	Action   ActionID // its key as the inputs are now; empty when an upstream stage must run first
+	OnRemote bool     // not in the local cache, but the remote has it
 }
 
 // Status reports, for every stage in topological order, whether `loom run` would take it from
 // the cache, and if not, what changed since the run that made the closest cache entry.
 // It reads input files but runs nothing and writes only the file-digest memo.
-func (w *Workspace) Status() ([]StageState, error) {
+func (w *Workspace) Status() ([]StageState, error) { return w.StatusWith(nil) }
+
+// StatusWith is Status that also asks store, when not nil, for the stages the local cache lacks:
+// a remote entry's outputs give the keys of the stages after it.
+func (w *Workspace) StatusWith(store remote.Store) ([]StageState, error) {
+	var sh *sharing
+	if store != nil {
+		sh = &sharing{store: store, cache: w.cache, read: true}
+	}
 	prev := map[string]ActionID{}
 	if last, err := LastRun(w.M.Path); err == nil {
 		prev = last.StageActions()
@@ -41,6 +52,9 @@ func (w *Workspace) Status() ([]StageState, error) {
 			state.Reasons = []string{"cache: false, runs every time"}
 		default:
 			state.UpToDate, state.Reasons, state.Action = w.explainStage(name, outputs, prev[name])
+			if !state.UpToDate && sh != nil && state.Action != "" {
+				state.OnRemote = sh.has(state.Action, outputs, name)
+			}
 		}
 		states = append(states, state)
 	}
