@@ -105,7 +105,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		{"run", []usageLine{{"loom run [-f FILE] [--set PATH=VALUE]... [--params FILE]... [-j N] [--force] [--verify] [--dry-run] [--json] [--remote URL] [--remote-mode read|write|readwrite] [STAGE...]", ""}}, cmdRun},
+		{"run", []usageLine{{"loom run [-f FILE] [--set PATH=VALUE]... [--params FILE]... [-j N] [--force] [--verify] [--dry-run] [--json] [--remote URL] [--remote-mode read|write|readwrite] [--storage URL] [STAGE...]", ""}}, cmdRun},
 		{"status", []usageLine{{"loom status [-f FILE] [--remote URL]", "which stages would run, and why; which the remote has"}}, cmdStatus},
 		{"validate", []usageLine{{"loom validate [-f FILE]", "check the manifest: every setting, params and the DAG"}}, cmdValidate},
 		{"dag", []usageLine{{"loom dag [-f FILE] [--dot|--mermaid]", "print the stage graph"}}, cmdDag},
@@ -339,6 +339,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	asJSON := fs.Bool("json", false, "print one JSON object on stdout")
 	var rf remoteFlags
 	rf.register(fs, true)
+	storage := fs.String("storage", os.Getenv("LOOM_STORAGE"), "a PostgreSQL URL through which processes on several machines share a sweep's trials (default $LOOM_STORAGE)")
 	targets, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -360,7 +361,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *dry {
 		return printStatus(ws, stdout, targets, *force, store)
 	}
-	opt := pipeline.Options{Targets: targets, Jobs: *jobs, Force: *force, Verify: *verify, Log: stderr, Remote: store, RemoteMode: rf.mode}
+	opt := pipeline.Options{Targets: targets, Jobs: *jobs, Force: *force, Verify: *verify, Log: stderr, Remote: store, RemoteMode: rf.mode, Storage: *storage}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		opt.Progress = stderr
 	}

@@ -45,6 +45,11 @@ type Kinds map[string]Kind
 type Env struct {
 	// Stage is the stage being run.
 	Stage *manifest.Stage
+	// Action is the stage's key: processes that share work (through Storage) know a stage by it.
+	Action ActionID
+	// Storage is the URL of the database that coordinates work across processes (`loom run
+	// --storage`), or "".
+	Storage string
 	// Dir is the manifest's folder: the workspace, and the working folder of shell commands.
 	Dir string
 	// Out is an empty folder for the stage's artifact files. Everything in it when Run returns

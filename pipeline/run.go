@@ -154,6 +154,9 @@ type Options struct {
 	// make, as RemoteMode allows (RemoteRead, RemoteWrite or RemoteReadWrite, the default).
 	Remote     remote.Store
 	RemoteMode string
+	// Storage is a database URL through which processes on several machines share work (a
+	// sweep's trials); stages that can share work read it from Env.
+	Storage string
 	// NotAnExperiment marks a run made on the way to something else (`loom predict` making
 	// sure its model is there): it updates the last run but is not recorded as an experiment.
 	NotAnExperiment bool
@@ -577,6 +580,8 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 	}
 	env := &Env{
 		Stage:    st,
+		Action:   recipe.ID(),
+		Storage:  ex.opt.Storage,
 		Dir:      ex.m.Dir,
 		Out:      out,
 		Log:      &prefixWriter{w: ex.log(), prefix: st.Name + ": "},

@@ -63,6 +63,11 @@ type tuneSettings struct {
 	Space map[string]distribution `yaml:"space" check:"required,nonempty,param"`
 	// Stops unpromising trials early.
 	Scheduler *schedulerSettings `yaml:"scheduler"`
+	// With a shared storage (loom run --storage): seconds between a running trial's
+	// heartbeats; a trial silent for twice as long goes back to the queue.
+	Heartbeat int `yaml:"heartbeat" default:"30" check:"gte=1"`
+	// With a shared storage: how many times a trial whose process died is queued again.
+	Retries int `yaml:"retries" default:"2" check:"gte=0"`
 }
 
 // objectiveSettings name the metric to optimize.
@@ -256,6 +261,9 @@ func (j *tuneJob) trials() int {
 }
 
 func (j *tuneJob) Run(ctx context.Context, env *pipeline.Env) error {
+	if env.Storage != "" {
+		return j.runShared(ctx, env)
+	}
 	sw := j.newSweep(env)
 	if err := sw.run(ctx); err != nil {
 		return err
@@ -324,6 +332,7 @@ type trialState struct {
 	rung   int
 	status string
 	err    string
+	worker string // the process that ran its latest unit, in a shared sweep
 }
 
 // A result is what one unit of a trial measured.
@@ -567,7 +576,7 @@ func (j *tuneJob) report(env *pipeline.Env, sw *sweep) error {
 	records := make([]trialRecord, len(sw.trials))
 	for i, tr := range sw.trials {
 		list[i] = pipeline.Trial{Number: i + 1, Params: sw.trialParams(tr), Metrics: tr.best.metrics, Status: sw.finalStatus(tr), Error: tr.err}
-		records[i] = trialRecord{list[i], tr.epochs}
+		records[i] = trialRecord{list[i], tr.epochs, tr.worker}
 	}
 	env.ReportTrials(list)
 	b, err := json.MarshalIndent(records, "", "  ")
@@ -618,7 +627,8 @@ func (sw *sweep) trialParams(tr *trialState) map[string]any {
 // trialRecord is a trial as trials.json lists it: with the epochs it trained, all rungs counted.
 type trialRecord struct {
 	pipeline.Trial
-	Epochs int `json:"epochs,omitempty"`
+	Epochs int    `json:"epochs,omitempty"`
+	Worker string `json:"worker,omitempty"` // the process that ran it, in a shared sweep
 }
 
 func (sw *sweep) table(order []int, list []pipeline.Trial) pipeline.Table {
@@ -641,6 +651,10 @@ func (sw *sweep) table(order []int, list []pipeline.Trial) pipeline.Table {
 		t.Header = append(t.Header, trimParams(p))
 	}
 	t.Header = append(append(t.Header, metrics...), "epochs", "status")
+	shared := slices.ContainsFunc(sw.trials, func(tr *trialState) bool { return tr.worker != "" })
+	if shared {
+		t.Header = append(t.Header, "worker")
+	}
 	for _, i := range order {
 		tr := list[i]
 		row := []string{strconv.Itoa(tr.Number)}
@@ -655,6 +669,9 @@ func (sw *sweep) table(order []int, list []pipeline.Trial) pipeline.Table {
 			}
 		}
 		row = append(row, strconv.Itoa(sw.trials[i].epochs), tr.Status)
+		if shared {
+			row = append(row, sw.trials[i].worker)
+		}
 		t.Rows = append(t.Rows, row)
 	}
 	return t
