@@ -407,3 +407,18 @@ func TestStatusAfterARunOfSomeStages(t *testing.T) {
 		t.Errorf("status after running train alone:\n%s", out)
 	}
 }
+
+// tool returns the value of the environment variable that names an outside tool a test needs
+// (a server, a browser). Without it the test skips; under LOOM_REQUIRE_TOOLS=1, which .ci/run
+// sets after installing every tool, it fails, so that CI never skips one silently.
+func tool(t *testing.T, env, what string) string {
+	t.Helper()
+	v := os.Getenv(env)
+	if v == "" {
+		if os.Getenv("LOOM_REQUIRE_TOOLS") != "" {
+			t.Fatalf("%s is not set: %s", env, what)
+		}
+		t.Skipf("%s is not set (%s); .ci/run sets it", env, what)
+	}
+	return v
+}

@@ -26,13 +26,7 @@ import (
 // server, and its pid.
 func s3Server(t *testing.T) (url, dir string, stop func(), pid int) {
 	t.Helper()
-	bin := os.Getenv("LOOM_VERSITYGW")
-	if bin == "" {
-		if os.Getenv("LOOM_REQUIRE_TOOLS") != "" {
-			t.Fatal("LOOM_VERSITYGW is not set: build github.com/versity/versitygw/cmd/versitygw and point LOOM_VERSITYGW at it")
-		}
-		t.Skip("LOOM_VERSITYGW is not set (VersityGW, an S3 server); .ci/run builds it")
-	}
+	bin := tool(t, "LOOM_VERSITYGW", "VersityGW, an S3 server: go install github.com/versity/versitygw/cmd/versitygw")
 	root := t.TempDir()
 	os.Mkdir(filepath.Join(root, "loom"), 0o755) // the bucket
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -18,17 +18,10 @@ import (
 // installs Debian's chromium and sets LOOM_REQUIRE_TOOLS=1, so that in CI its absence fails.
 func chromium(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv("LOOM_CHROMIUM")
-	if bin == "" {
-		bin, _ = exec.LookPath("chromium")
+	if bin, err := exec.LookPath("chromium"); err == nil && os.Getenv("LOOM_CHROMIUM") == "" {
+		return bin
 	}
-	if bin == "" {
-		if os.Getenv("LOOM_REQUIRE_TOOLS") != "" {
-			t.Fatal("no chromium: install Debian's chromium or set LOOM_CHROMIUM")
-		}
-		t.Skip("no chromium on PATH (LOOM_CHROMIUM); .ci/run installs it")
-	}
-	return bin
+	return tool(t, "LOOM_CHROMIUM", "Debian's chromium")
 }
 
 // quiet are the flags that stop the browser's own background requests, so that what the

@@ -22,13 +22,7 @@ import (
 // CI its absence fails).
 func postgres(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("LOOM_PG_URL")
-	if base == "" {
-		if os.Getenv("LOOM_REQUIRE_TOOLS") != "" {
-			t.Fatal("LOOM_PG_URL is not set: start PostgreSQL with scripts/pg_start.sh")
-		}
-		t.Skip("LOOM_PG_URL is not set (PostgreSQL); .ci/run starts one")
-	}
+	base := tool(t, "LOOM_PG_URL", "a PostgreSQL server: eval \"$(scripts/pg_start.sh)\"")
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
