@@ -145,6 +145,9 @@ func (p *page) stage(cache *pipeline.Cache, name, kind string, e *pipeline.Entry
 	if pr := file("predictions.csv"); pr != nil {
 		body.WriteString(p.predictionCharts(name, pr))
 	}
+	if imp := file("importance.csv"); imp != nil {
+		body.WriteString(p.importance(name, imp))
+	}
 	if len(trials) > 0 {
 		body.WriteString(p.sweep(name, e.Metrics, trials))
 	}
@@ -243,6 +246,28 @@ func (p *page) predictionCharts(stage string, raw []byte) string {
 		}
 	}
 	return p.chart(roc.svg()) + p.chart(pr.svg()) + p.chart(heatmap("confusion matrix, "+stage, "true", "predicted", classes, cm))
+}
+
+// importance draws an explain stage's importance.csv as bars, most important first.
+func (p *page) importance(stage string, raw []byte) string {
+	recs, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	if err != nil || len(recs) < 2 {
+		return ""
+	}
+	var names []string
+	var values []float64
+	top := 0.0
+	for _, r := range recs[1:] {
+		v := parse(r[1])
+		names, values = append(names, r[0]), append(values, v)
+		top = math.Max(top, math.Abs(v))
+	}
+	if top > 0 {
+		for i := range values {
+			values[i] /= top // the longest bar is the most important feature
+		}
+	}
+	return p.chart(bars("permutation importance, "+stage, "importance relative to the most important feature", names, values))
 }
 
 // prCurve returns recall and precision at each distinct score, highest first, as

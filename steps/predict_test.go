@@ -2,6 +2,7 @@ package steps_test
 
 import (
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,5 +83,36 @@ func TestPredictReproducesEvaluate(t *testing.T) {
 		if prRows[r][0] != input[r][3] || prRows[r][1] != input[r][1] {
 			t.Errorf("row %d: kept %v, input %v", r, prRows[r][:2], input[r])
 		}
+	}
+}
+
+// TestExplainRanksTheLeak: a feature equal to the label plus tiny noise is the most important
+// by permutation, with a one-hot column shuffled as one feature.
+func TestExplainRanksTheLeak(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("leak,noise,colour,label\n")
+	for i := range 200 {
+		label := i % 2
+		fmt.Fprintf(&b, "%.4f,%.4f,%s,%d\n", float64(label)+float64(i%7)*0.001, float64((i*37)%101)/101, []string{"red", "blue", "green"}[i%3], label)
+	}
+	dir := t.TempDir()
+	mustSucceed(t, runIn(t, dir, map[string]string{"data.csv": b.String(), "pipeline.yaml": `version: 1
+name: leak
+stages:
+  load: {uses: dataset, with: {path: data.csv, target: label}}
+  prep: {uses: preprocess, needs: [load], with: {steps: [{encode: {columns: [colour]}}, {split: {test: 0.3, seed: 1}}, {normalize: zscore}]}}
+  build: {uses: model, needs: [prep], with: {layers: [{dense: {units: 8, activation: relu}}, {dense: {units: auto}}], seed: 1}}
+  train: {uses: train, needs: [prep, build], with: {epochs: 60, seed: 1}}
+  why: {uses: explain, needs: [prep, train], with: {repeats: 3, seed: 1}}
+`}))
+	header, rows := readCSV(t, filepath.Join(dir, ".loom", "out", "why", "importance.csv"))
+	if strings.Join(header, ",") != "feature,importance_mean,importance_std" || len(rows) != 3 {
+		t.Fatalf("importance.csv: %v %v", header, rows)
+	}
+	if rows[0][0] != "leak" {
+		t.Errorf("the leak is not first: %v", rows)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".loom", "out", "why", "importance.png")); err != nil {
+		t.Error(err)
 	}
 }

@@ -42,7 +42,7 @@ func TestBrokenSettings(t *testing.T) {
 	cases := []struct {
 		name, src, pos, msg string
 	}{
-		{"unknown kind", head + "  a:\n    uses: datset\n", "9:11", `unknown stage kind "datset" (did you mean "dataset"?); valid kinds: dataset, evaluate, model, predict, preprocess, shell, train, tune`},
+		{"unknown kind", head + "  a:\n    uses: datset\n", "9:11", `unknown stage kind "datset" (did you mean "dataset"?); valid kinds: dataset, evaluate, explain, model, predict, preprocess, shell, train, tune`},
 		{"enum", head + "  t:\n    uses: train\n    with:\n      optimizer: {name: adamm, lr: 0.1}\n", "11:25", `stages.t.with.optimizer.name: "adamm" is not one of sgd, momentum, nesterov, adam, adamw, rmsprop (did you mean "adam"?)`},
 		{"unknown option", head + "  t:\n    uses: train\n    with:\n      epoch: 3\n", "11:7", `stages.t.with.epoch: unknown option "epoch" (did you mean "epochs"?)`},
 		{"unknown nested option", head + "  t:\n    uses: train\n    with:\n      optimizer: {name: sgd, lrr: 0.1}\n", "11:30", `unknown option "lrr" (did you mean "lr"?); valid: betas, lr, momentum, name, weight_decay`},

@@ -16,6 +16,7 @@ var registry = []Registered{
 	{"train", trainKind{}, trainSettings{}},
 	{"evaluate", evaluateKind{}, evaluateSettings{}},
 	{"tune", tuneKind{}, tuneSettings{}},
+	{"explain", explainKind{}, explainSettings{}},
 	{"predict", predictKind{}, predictSettings{}},
 	{"shell", shellKind{}, shellSettings{}},
 }

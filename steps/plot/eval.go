@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"math"
 	"strconv"
 
 	"gonum.org/v1/plot"
@@ -119,3 +120,29 @@ func Confusion(w io.Writer, cm [][]int, labels []string, title string) error {
 type reversed []color.Color
 
 func (r reversed) Colors() []color.Color { return r }
+
+// Bars writes a Width×Height PNG of one horizontal bar per name, the first at the top.
+func Bars(w io.Writer, names []string, values []float64, title string) error {
+	if len(names) == 0 || len(names) != len(values) {
+		return fmt.Errorf("bars: %d names for %d values", len(names), len(values))
+	}
+	p := plot.New()
+	p.Title.Text = title
+	n := len(names)
+	vals := make(plotter.Values, n)
+	for i := range names {
+		vals[i] = values[n-1-i] // gonum draws the first bar at the bottom
+	}
+	b, err := plotter.NewBarChart(vals, vg.Points(math.Max(4, 240/float64(n))))
+	if err != nil {
+		return err
+	}
+	b.Horizontal, b.Color, b.LineStyle.Width = true, curveColors[0], 0
+	p.Add(b)
+	labels := make([]string, n)
+	for i := range names {
+		labels[i] = names[n-1-i]
+	}
+	p.NominalY(labels...)
+	return writePNG(w, p)
+}
