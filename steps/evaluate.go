@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -50,6 +51,37 @@ type evaluateSettings struct {
 	Threshold float64 `yaml:"threshold" default:"0.5" check:"gte=0,lte=1"`
 	// Conditions over the metrics; loom exits with code 3 when one is false.
 	Assert []expression `yaml:"assert" check:"nonempty"`
+	// Columns of the data (features or not, before or after one-hot encoding) whose groups
+	// are compared: a table per group and the metrics demographic_parity_difference,
+	// demographic_parity_ratio and equalized_odds_difference (Fairlearn's definitions; with
+	// several columns, the worst over them). Classification only.
+	Groups oneOrMany `yaml:"groups"`
+}
+
+// oneOrMany is a column name or a list of them.
+type oneOrMany []string
+
+// DecodeSetting implements settings.Value.
+func (o *oneOrMany) DecodeSetting(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" && n.Value != "" {
+		*o = oneOrMany{n.Value}
+		return nil
+	}
+	if n.Kind == yaml.SequenceNode && len(n.Content) > 0 {
+		var list []string
+		if err := decodeStrings(n, &list); err != nil {
+			return err
+		}
+		*o = list
+		return nil
+	}
+	return errors.New("must be a column name or a list of them")
+}
+
+// SettingSchema implements settings.Value.
+func (*oneOrMany) SettingSchema() map[string]any {
+	str := map[string]any{"type": "string", "minLength": 1}
+	return map[string]any{"anyOf": []any{str, map[string]any{"type": "array", "items": str, "minItems": 1}}}
 }
 
 // metricName names a metric that evaluate computes.
@@ -174,6 +206,23 @@ func (j *evaluateJob) Run(ctx context.Context, env *pipeline.Env) error {
 		env.ReportTable(classTable(res, fr.ClassLabels, j.s.Split))
 		if contains(names, metrics.ConfusionMatrixName) {
 			env.ReportTable(confusionTable(res.Confusion, fr.ClassLabels, j.s.Split))
+		}
+	}
+	if len(j.s.Groups) > 0 {
+		if in.Task != metrics.Classification {
+			return env.Stage.Errorf([]string{"groups"}, "groups: fairness metrics need a classification task")
+		}
+		predicted := make([]int, data.Rows)
+		for r := range predicted {
+			predicted[r] = metrics.ClassOf(out[r*net.Outputs():(r+1)*net.Outputs()], j.threshold)
+		}
+		fair, err := groupMetrics(env, fr, j.split, in.Labels, predicted, []string(j.s.Groups))
+		if err != nil {
+			return err
+		}
+		for _, k := range []string{metrics.DemographicParityDifference, metrics.DemographicParityRatio, metrics.EqualizedOddsDifference} {
+			env.ReportMetric(k, fair[k])
+			values[k] = fair[k]
 		}
 	}
 	if err := writeJSON(filepath.Join(env.Out, "metrics.json"), values); err != nil {
@@ -305,7 +354,7 @@ func (c *identCollector) Visit(n *ast.Node) {
 
 // metricNames are the names an assertion may use: every scalar metric of either task.
 var metricNames = func() []string {
-	var names []string
+	names := []string{metrics.DemographicParityDifference, metrics.DemographicParityRatio, metrics.EqualizedOddsDifference}
 	for _, n := range append(metrics.Names(metrics.Classification), metrics.Names(metrics.Regression)...) {
 		if n != metrics.ConfusionMatrixName {
 			names = append(names, n)
@@ -313,6 +362,64 @@ var metricNames = func() []string {
 	}
 	return names
 }()
+
+// groupMetrics reports a table per group column and returns the fairness metrics, the worst
+// over the columns.
+func groupMetrics(env *pipeline.Env, fr *frame.Frame, split frame.Split, labels, predicted []int, columns []string) (map[string]float64, error) {
+	worst := map[string]float64{metrics.DemographicParityDifference: 0, metrics.DemographicParityRatio: 1, metrics.EqualizedOddsDifference: 0}
+	for i, col := range columns {
+		groups, err := groupValues(fr, split, col)
+		if err != nil {
+			return nil, env.Stage.Errorf([]string{"groups", strconv.Itoa(i)}, "groups: %v", err)
+		}
+		table, m := metrics.Fairness(labels, predicted, groups, len(fr.ClassLabels))
+		t := pipeline.Table{Title: "groups of " + col + ", " + split.String() + " split",
+			Header: []string{col, "count", "selection_rate", "accuracy", "tpr", "fpr"}}
+		for _, g := range table {
+			t.Rows = append(t.Rows, []string{g.Group, strconv.Itoa(g.Count), f4(g.SelectionRate), f4(g.Accuracy), f4(g.TPR), f4(g.FPR)})
+		}
+		env.ReportTable(t)
+		worst[metrics.DemographicParityDifference] = math.Max(worst[metrics.DemographicParityDifference], m[metrics.DemographicParityDifference])
+		worst[metrics.DemographicParityRatio] = math.Min(worst[metrics.DemographicParityRatio], m[metrics.DemographicParityRatio])
+		worst[metrics.EqualizedOddsDifference] = math.Max(worst[metrics.EqualizedOddsDifference], m[metrics.EqualizedOddsDifference])
+	}
+	return worst, nil
+}
+
+// groupValues returns the group of each row of split: the column's text, or for a column that
+// was one-hot encoded the level whose indicator is 1.
+func groupValues(fr *frame.Frame, split frame.Split, col string) ([]string, error) {
+	var out []string
+	c := fr.Column(col)
+	var levels []*frame.Column
+	if c == nil {
+		for _, d := range fr.Columns {
+			if strings.HasPrefix(d.Name, col+"=") && d.OneHot {
+				levels = append(levels, d)
+			}
+		}
+		if levels == nil {
+			return nil, fmt.Errorf("the data has no column %q (nor its one-hot columns)", col)
+		}
+	}
+	for i, s := range fr.Splits {
+		if s != split {
+			continue
+		}
+		if c != nil {
+			out = append(out, c.Text(i))
+			continue
+		}
+		g := ""
+		for _, l := range levels {
+			if l.Num[i] == 1 {
+				g = strings.TrimPrefix(l.Name, col+"=")
+			}
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
 
 // classTable is the per-class report, as scikit-learn's classification_report.
 func classTable(res metrics.Result, labels []string, split string) pipeline.Table {

@@ -116,3 +116,32 @@ stages:
 		t.Error(err)
 	}
 }
+
+// TestEvaluateGroups: a group column gives its table and the fairness metrics, which an assert
+// can use; a column the data lacks is an error naming it.
+func TestEvaluateGroups(t *testing.T) {
+	manifest := func(groups, assert string) string {
+		return `version: 1
+name: groups
+stages:
+  load: {uses: dataset, with: {path: people.csv, target: label}}
+  prep: {uses: preprocess, needs: [load], with: {steps: [{impute: {strategy: most_frequent}}, {split: {test: 0.5, seed: 2}}, {normalize: zscore}]}}
+  build: {uses: model, needs: [prep], with: {layers: [{dense: {units: 4, activation: relu}}, {dense: {units: auto}}], seed: 1}}
+  train: {uses: train, needs: [prep, build], with: {epochs: 20, seed: 1}}
+  evaluate: {uses: evaluate, needs: [prep, train], with: {groups: ` + groups + `, assert: ["` + assert + `"]}}
+`
+	}
+	rep := run(t, map[string]string{"people.csv": people, "pipeline.yaml": manifest("city", "demographic_parity_difference <= 1")})
+	m := mustSucceed(t, rep)["evaluate"]
+	for _, k := range []string{"demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference"} {
+		if v, ok := m[k]; !ok || v < 0 || v > 1 {
+			t.Errorf("%s = %v, %v", k, v, ok)
+		}
+	}
+	rep = run(t, map[string]string{"people.csv": people, "pipeline.yaml": manifest("[town]", "accuracy >= 0")})
+	for _, s := range rep.Stages {
+		if s.Name == "evaluate" && (s.Err == nil || !strings.Contains(s.Err.Error(), `no column "town"`)) {
+			t.Errorf("a missing group column: %v", s.Err)
+		}
+	}
+}
