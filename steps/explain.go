@@ -27,21 +27,30 @@ func (explainKind) Version() string {
 	return "1+nn" + nn.Version + "+frame" + frame.Version + "+metrics" + metrics.Version + "+plot" + plot.Version
 }
 
-// explainSettings explain a trained model: permutation importance of each feature column on one
-// split, as scikit-learn's permutation_importance computes it.
+// explainSettings explain a trained model on one split: permutation importance of each feature,
+// as scikit-learn's permutation_importance computes it, or each row's Shapley values (Kernel
+// SHAP).
 type explainSettings struct {
 	readsData
 	readsModel
 	// The split the model is scored on.
 	Split string `yaml:"split" default:"test" check:"oneof=train val test"`
-	// permutation: the metric on the split minus the metric with one column shuffled.
-	Method string `yaml:"method" default:"permutation" check:"oneof=permutation"`
+	// permutation: the metric on the split minus the metric with one column shuffled;
+	// kernel_shap: each row's Shapley values.
+	Method string `yaml:"method" default:"permutation" check:"oneof=permutation kernel_shap"`
 	// The score: default accuracy for classification, r2 for regression. For a metric where
 	// lower is better (mse, log_loss…) the importance is how much it rises.
 	Metric metricName `yaml:"metric"`
 	// Shuffles per column; the importance is their mean, with their standard deviation.
-	Repeats int  `yaml:"repeats" default:"5" check:"gte=1"`
-	Seed    seed `yaml:"seed"`
+	Repeats int `yaml:"repeats" default:"5" check:"gte=1"`
+	// kernel_shap: train rows whose values stand in for the features outside a coalition.
+	Background int `yaml:"background" default:"50" check:"gte=1"`
+	// kernel_shap: coalitions drawn per row when the features are more than 12 (with fewer,
+	// every coalition is used and the values are exact).
+	Samples int `yaml:"samples" default:"2048" check:"gte=1"`
+	// kernel_shap: rows of the split explained, the first ones.
+	Rows int  `yaml:"rows" default:"100" check:"gte=1"`
+	Seed seed `yaml:"seed"`
 }
 
 func (explainKind) Prepare(st *manifest.Stage, m *manifest.Manifest) (pipeline.Job, error) {
@@ -80,6 +89,9 @@ func (j *explainJob) Run(ctx context.Context, env *pipeline.Env) error {
 	}
 	if data.Rows == 0 {
 		return fmt.Errorf("the %s split is empty", j.s.Split)
+	}
+	if j.s.Method == "kernel_shap" {
+		return j.runSHAP(ctx, env, fr, net, data)
 	}
 	metric := string(j.s.Metric)
 	if metric == "" {

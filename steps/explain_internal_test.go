@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"testing"
 )
 
@@ -120,5 +121,97 @@ func TestDumpForScikitLearn(t *testing.T) {
 	b, _ := json.Marshal(map[string]any{"x": x, "y": y, "perms": perms, "repeats": repeats, "means": means})
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func shapFor(t *testing.T, f func(row []float32) float64, width, bgRows int, samples int, seed uint64) *shapExplainer {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	bg := make([]float32, bgRows*width)
+	for i := range bg {
+		bg[i] = float32(rng.NormFloat64())
+	}
+	groups := make([]featureGroup, width)
+	for i := range groups {
+		groups[i] = featureGroup{name: "x" + strconv.Itoa(i), cols: []int{i}}
+	}
+	predict := func(x []float32, rows int) []float64 {
+		out := make([]float64, rows)
+		for r := range rows {
+			out[r] = f(x[r*width : (r+1)*width])
+		}
+		return out
+	}
+	return &shapExplainer{predict: predict, background: bg, bgRows: bgRows, width: width, groups: groups, samples: samples, rng: rand.New(rand.NewPCG(seed, 2))}
+}
+
+// TestKernelSHAP: a model that always outputs 0 has zero values; every row's values add up to
+// its output minus the expected value (local accuracy), with every coalition and with sampled
+// ones; a linear model's values are w·(x − mean of the background), exactly.
+func TestKernelSHAP(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(9, 9))
+	row := func(width int) []float32 {
+		x := make([]float32, width)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		return x
+	}
+	zero := shapFor(t, func([]float32) float64 { return 0 }, 5, 10, 0, 1)
+	phi, _, err := zero.explain(ctx, row(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, v := range phi {
+		sum += math.Abs(v)
+	}
+	if sum >= 1e-8 {
+		t.Errorf("zero model: Σ|φ| = %g", sum)
+	}
+	nonlinear := func(x []float32) float64 {
+		s := math.Tanh(float64(x[0]*x[1])) + float64(x[2]*x[2])
+		for _, v := range x[3:] {
+			s += 0.1 * float64(v)
+		}
+		return s
+	}
+	for _, width := range []int{6, 14} { // 14 > maxExactFeatures: sampled coalitions
+		e := shapFor(t, nonlinear, width, 20, 3000, 2)
+		for range 5 {
+			x := row(width)
+			phi, expected, err := e.explain(ctx, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			total := expected
+			for _, v := range phi {
+				total += v
+			}
+			if math.Abs(total-nonlinear(x)) > 1e-6 {
+				t.Errorf("width %d: Σφ + E = %.9f, the model gives %.9f", width, total, nonlinear(x))
+			}
+		}
+	}
+	w := []float64{2, -1, 0.5, 0}
+	linear := shapFor(t, func(x []float32) float64 {
+		s := 0.0
+		for i, v := range x {
+			s += w[i] * float64(v)
+		}
+		return s
+	}, 4, 15, 0, 3)
+	x := row(4)
+	phi, _, _ = linear.explain(ctx, x)
+	for i := range w {
+		mean := 0.0
+		for r := range linear.bgRows {
+			mean += float64(linear.background[r*4+i])
+		}
+		mean /= float64(linear.bgRows)
+		if want := w[i] * (float64(x[i]) - mean); math.Abs(phi[i]-want) > 1e-9 {
+			t.Errorf("linear φ%d = %.12f, want %.12f", i, phi[i], want)
+		}
 	}
 }

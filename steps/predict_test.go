@@ -3,8 +3,10 @@ package steps_test
 import (
 	"encoding/csv"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -104,7 +106,24 @@ stages:
   build: {uses: model, needs: [prep], with: {layers: [{dense: {units: 8, activation: relu}}, {dense: {units: auto}}], seed: 1}}
   train: {uses: train, needs: [prep, build], with: {epochs: 60, seed: 1}}
   why: {uses: explain, needs: [prep, train], with: {repeats: 3, seed: 1}}
+  shap: {uses: explain, needs: [prep, train], with: {method: kernel_shap, background: 20, rows: 10, seed: 1}}
 `}))
+	// Kernel SHAP: every explained row's values add up to its output minus the expected value.
+	sheader, srows := readCSV(t, filepath.Join(dir, ".loom", "out", "shap", "shap.csv"))
+	if strings.Join(sheader, ",") != "row,leak,noise,colour,expected_value,output" || len(srows) != 10 {
+		t.Fatalf("shap.csv: %v, %d rows", sheader, len(srows))
+	}
+	for _, r := range srows {
+		sum := 0.0
+		for _, c := range r[1:5] {
+			v, _ := strconv.ParseFloat(c, 64)
+			sum += v
+		}
+		out, _ := strconv.ParseFloat(r[5], 64)
+		if math.Abs(sum-out) > 1e-6 {
+			t.Errorf("row %s: Σφ + E = %.9f, output %.9f", r[0], sum, out)
+		}
+	}
 	header, rows := readCSV(t, filepath.Join(dir, ".loom", "out", "why", "importance.csv"))
 	if strings.Join(header, ",") != "feature,importance_mean,importance_std" || len(rows) != 3 {
 		t.Fatalf("importance.csv: %v %v", header, rows)
