@@ -26,9 +26,20 @@ type Recipe struct {
 	// Covers holds the stages a PartsJob runs, as they are resolved with the manifest's own
 	// params; their input files are in Deps.
 	Covers map[string]Covered `json:"covers,omitempty"`
+	// Secrets holds, for a job with secret inputs (a SecretJob), a keyed digest of them: a
+	// changed secret changes the ActionID, while neither the key nor the recipe holds it.
+	Secrets string `json:"secrets,omitempty"`
 	// Params holds the values of the params the settings read. It explains changes; it is not
 	// hashed, since the settings already hold the interpolated values.
 	Params map[string]any `json:"params,omitempty"`
+}
+
+// A SecretJob has inputs that must not be stored, such as a salt from the environment.
+type SecretJob interface {
+	Job
+	// SecretDigest returns a digest that changes with the secrets and reveals nothing of
+	// them (an HMAC of a constant keyed by them).
+	SecretDigest() string
 }
 
 // ID returns the ActionID the recipe describes.
@@ -69,6 +80,9 @@ func newRecipe(m *manifest.Manifest, st *manifest.Stage, kinds Kinds, jobs map[s
 		for _, n := range st.Needs {
 			r.Upstream[n] = up[n]
 		}
+	}
+	if sj, ok := job.(SecretJob); ok {
+		r.Secrets = sj.SecretDigest()
 	}
 	deps := job.Deps()
 	if pj, ok := job.(PartsJob); ok {

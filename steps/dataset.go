@@ -2,8 +2,14 @@ package steps
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"os"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/loom-ml/loom/pipeline"
@@ -134,7 +140,66 @@ func (datasetKind) Prepare(st *manifest.Stage, m *manifest.Manifest) (pipeline.J
 			return nil, st.Errorf([]string{"generate"}, "dataset: %v", err)
 		}
 	}
-	return &datasetJob{s: s, st: st}, nil
+	j := &datasetJob{s: s, st: st}
+	if err := j.findPseudonyms(st, m); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// pseudonym is a request, from a preprocess stage downstream, to hash columns as they are read.
+type pseudonym struct {
+	columns []string
+	salt    []byte
+}
+
+// findPseudonyms collects the pseudonymize steps of the preprocess stages whose data comes
+// from this dataset stage: it hashes those columns itself, so that the raw values are never
+// stored.
+func (j *datasetJob) findPseudonyms(st *manifest.Stage, m *manifest.Manifest) error {
+	for _, name := range m.Order {
+		other := m.Stages[name]
+		if _, ok := kindOf(other.Uses).(preprocessKind); !ok {
+			continue
+		}
+		up, err := m.Closure(name)
+		if err != nil || !contains(up, st.Name) {
+			continue
+		}
+		var s preprocessSettings
+		if settings.Decode(other, m, &s) != nil {
+			continue // the preprocess stage reports its own mistakes
+		}
+		for i, step := range s.Steps {
+			p := step.Pseudonymize
+			if p == nil {
+				continue
+			}
+			salt := os.Getenv(p.SaltEnv)
+			if salt == "" {
+				return other.Errorf([]string{"steps", strconv.Itoa(i), "pseudonymize", "salt_env"},
+					"pseudonymize: the environment variable %s, the salt, is not set", p.SaltEnv)
+			}
+			j.pseudonyms = append(j.pseudonyms, pseudonym{columns: p.Columns, salt: []byte(salt)})
+		}
+	}
+	return nil
+}
+
+// SecretDigest implements pipeline.SecretJob: an HMAC keyed by each salt, so that another salt
+// is another key, while neither the key nor the recipe holds a salt.
+func (j *datasetJob) SecretDigest() string {
+	if len(j.pseudonyms) == 0 {
+		return ""
+	}
+	h := sha256.New()
+	for _, p := range j.pseudonyms {
+		m := hmac.New(sha256.New, p.salt)
+		m.Write([]byte("loom pseudonymize"))
+		h.Write(m.Sum(nil))
+		h.Write([]byte(strings.Join(p.columns, "\x00")))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func (s *datasetSettings) genOptions() frame.GenOptions {
@@ -143,8 +208,9 @@ func (s *datasetSettings) genOptions() frame.GenOptions {
 }
 
 type datasetJob struct {
-	s  datasetSettings
-	st *manifest.Stage
+	s          datasetSettings
+	st         *manifest.Stage
+	pseudonyms []pseudonym
 }
 
 // Outs implements pipeline.Job: a dataset writes only its artifact.
@@ -191,6 +257,11 @@ func (j *datasetJob) Run(ctx context.Context, env *pipeline.Env) error {
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	for _, p := range j.pseudonyms {
+		if err := (frame.Pseudonymize{Columns: p.columns, Salt: p.salt}).Apply(fr); err != nil {
+			return fmt.Errorf("pseudonymize: %v", err)
+		}
 	}
 	if t := j.s.Text; t != nil {
 		if err := frame.MarkText(fr, t.Column, t.options()); err != nil {

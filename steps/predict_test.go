@@ -1,11 +1,13 @@
 package steps_test
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -162,5 +164,64 @@ stages:
 		if s.Name == "evaluate" && (s.Err == nil || !strings.Contains(s.Err.Error(), `no column "town"`)) {
 			t.Errorf("a missing group column: %v", s.Err)
 		}
+	}
+}
+
+// TestPseudonymizeKeepsRawValuesOut: no raw value of a pseudonymized column, and not the salt,
+// is in any file under .loom or in the log; another salt is another key.
+func TestPseudonymizeKeepsRawValuesOut(t *testing.T) {
+	names := []string{"Alice Martin", "Bruno Keller", "Chloé Dubois", "Dmitri Ivanov", "Esther Haddad", "Farid Benali"}
+	var b strings.Builder
+	b.WriteString("name,age,label\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "%s,%d,%d\n", names[i%len(names)], 20+i%40, (i/3)%2)
+	}
+	t.Setenv("LOOM_TEST_SALT", "s3cr3t-salt-value")
+	dir := t.TempDir()
+	var log strings.Builder
+	files := map[string]string{"people.csv": b.String(), "pipeline.yaml": `version: 1
+name: pseudo
+stages:
+  load: {uses: dataset, with: {path: people.csv, target: label}}
+  prep:
+    uses: preprocess
+    needs: [load]
+    with: {steps: [{pseudonymize: {columns: [name], salt_env: LOOM_TEST_SALT}}, {encode: {columns: [name]}}, {split: {test: 0.3, seed: 1}}]}
+  build: {uses: model, needs: [prep], with: {layers: [{dense: {units: 4, activation: relu}}, {dense: {units: auto}}], seed: 1}}
+  train: {uses: train, needs: [prep, build], with: {epochs: 5, seed: 1}}
+  evaluate: {uses: evaluate, needs: [prep, train]}
+`}
+	for name, content := range files {
+		os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
+	}
+	if err := prepareAndRun(t, filepath.Join(dir, "pipeline.yaml"), &log); err != nil {
+		t.Fatal(err)
+	}
+	leaks := append(slices.Clone(names), "s3cr3t-salt-value")
+	filepath.WalkDir(filepath.Join(dir, ".loom"), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		content, _ := os.ReadFile(p)
+		for _, v := range leaks {
+			if bytes.Contains(content, []byte(v)) {
+				t.Errorf("%s holds %q", p, v)
+			}
+		}
+		return nil
+	})
+	for _, v := range leaks {
+		if strings.Contains(log.String(), v) {
+			t.Errorf("the log holds %q", v)
+		}
+	}
+	// Another salt: the dataset stage's key changes, so it runs again.
+	t.Setenv("LOOM_TEST_SALT", "another salt")
+	log.Reset()
+	if err := prepareAndRun(t, filepath.Join(dir, "pipeline.yaml"), &log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "load: running") {
+		t.Errorf("another salt did not rerun the dataset stage:\n%s", log.String())
 	}
 }

@@ -55,7 +55,22 @@ type preprocessStep struct {
 	Normalize *normalizeStep `yaml:"normalize" check:"oneof=zscore minmax robust"`
 	// Adds rows to the train split only.
 	Augment *augmentStep `yaml:"augment"`
+	// Replaces the values of columns by a keyed hash (HMAC-SHA-256 with a salt from the
+	// environment). The dataset stage this data comes from hashes them as it reads the file,
+	// so the raw values never reach the cache, an artifact or a log.
+	Pseudonymize *pseudonymizeStep `yaml:"pseudonymize"`
 }
+
+// pseudonymizeStep names the columns to pseudonymize and where the salt is.
+type pseudonymizeStep struct {
+	// The columns whose values are replaced.
+	Columns columns `yaml:"columns" check:"required,nonempty"`
+	// The environment variable that holds the salt (the HMAC key); it is never stored.
+	SaltEnv string `yaml:"salt_env" check:"required,nonempty"`
+}
+
+// frameSteps implements stepOptions: nothing is left to do, the dataset stage hashed the columns.
+func (p *pseudonymizeStep) frameSteps() []frame.Step { return nil }
 
 // stepOptions are a preprocess step's settings; frameSteps turns them into the frame steps
 // they stand for: none for drop_missing: false, one per new column for derive, else one.
