@@ -14,6 +14,7 @@ type layerNorm struct {
 	gGamma, gBeta []float32
 	xhat, out, dx []float32
 	invStd        []float32
+	dout, gr      []float32 // the last backward's output gradient and scratch, for per-example norms
 }
 
 func newLayerNorm(b *builder, prefix string, d, per int, eps float64) *layerNorm {
@@ -64,6 +65,7 @@ func (l *layerNorm) forward(x []float32, rows int, _ bool) []float32 {
 func (l *layerNorm) backward(dOut []float32, rows int, _, needDx bool) []float32 {
 	d := l.d
 	n := rows * l.per
+	l.dout = dOut
 	clear(l.gGamma)
 	clear(l.gBeta)
 	for v := 0; v < n; v++ {

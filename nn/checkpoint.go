@@ -102,6 +102,11 @@ func fit(net *Network, train, val Data, cfg TrainConfig, from *Checkpoint, keep 
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if cfg.Privacy != nil {
+		if t.dp, err = newDP(*cfg.Privacy, net, train.Rows, t.batch); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	for _, d := range []struct {
 		what string
 		data Data
@@ -202,10 +207,17 @@ func (s *fitState) run(t *trainer, net *Network, train, val Data, cfg TrainConfi
 	for e := len(h.Epochs); e < cfg.Epochs; e++ {
 		lr := cfg.Schedule.rate(s.baseLR, e, cfg.Epochs)
 		t.lr = float32(lr)
-		if cfg.Shuffle {
-			rng.Shuffle(len(s.order), func(i, j int) { s.order[i], s.order[j] = s.order[j], s.order[i] })
+		var loss, acc float64
+		if t.dp != nil {
+			loss, acc = t.privateEpoch(train, rng)
+			h.PrivateSteps += t.dp.steps
+			h.SampleRate = t.dp.q
+		} else {
+			if cfg.Shuffle {
+				rng.Shuffle(len(s.order), func(i, j int) { s.order[i], s.order[j] = s.order[j], s.order[i] })
+			}
+			loss, acc = t.epoch(train, s.order)
 		}
-		loss, acc := t.epoch(train, s.order)
 		if t.canceled() {
 			return ErrCanceled
 		}

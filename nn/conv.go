@@ -48,6 +48,9 @@ type conv2d struct {
 	z, a   []float32
 	dcol   []float32
 	dx     []float32
+	dz     []float32 // ∂L/∂z of the last backward, for per-example norms
+	gwr    []float32 // one example's gradients, for per-example norms
+	gbr    []float32
 }
 
 func newConv2D(b *builder, in []int, l LayerSpec) *conv2d {
@@ -186,6 +189,7 @@ func (c *conv2d) backward(dOut []float32, rows int, skipAct, needDx bool) []floa
 	if !skipAct {
 		activationGrad(c.act, c.alpha, c.z, c.a, dz, m, f)
 	}
+	c.dz = dz
 	matmul(true, false, f, c.k, m, dz, c.col[:m*c.k], 0, c.gw)
 	sumRows(c.gb, dz, m, f)
 	if !needDx {

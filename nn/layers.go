@@ -39,6 +39,7 @@ type dense struct {
 	x       []float32 // input of the last forward
 	z, a    []float32 // pre-activation and activation; a aliases z for linear layers
 	dx      []float32
+	dz      []float32 // ∂L/∂z of the last backward, for per-example norms
 }
 
 func (d *dense) reserve(rows int) {
@@ -70,6 +71,7 @@ func (d *dense) backward(dOut []float32, rows int, skipAct, needDx bool) []float
 	if !skipAct {
 		activationGrad(d.act, d.alpha, d.z, d.a, dz, rows, d.out)
 	}
+	d.dz = dz
 	matmul(true, false, d.out, d.in, rows, dz, d.x, 0, d.gw)
 	gb := d.gb
 	clear(gb)

@@ -13,6 +13,7 @@ type embedding struct {
 	w, gw         []float32
 	ids           []int32
 	out, dx       []float32
+	dout, row     []float32 // the last backward's output gradient and a scratch row, for per-example norms
 }
 
 func newEmbedding(b *builder, t, vocab, dim int) *embedding {
@@ -59,6 +60,7 @@ func (e *embedding) forward(x []float32, rows int, _ bool) []float32 {
 // backward adds each position's gradient to its token's row. Ids are not differentiable: the
 // input gradient, if asked for, is zero.
 func (e *embedding) backward(dOut []float32, rows int, _, needDx bool) []float32 {
+	e.dout = dOut
 	clear(e.gw)
 	for i, id := range e.ids[:rows*e.t] {
 		g := e.gw[int(id)*e.dim : (int(id)+1)*e.dim]

@@ -47,6 +47,8 @@ type TrainConfig struct {
 	ClipGrad      float64       `json:"clip_grad,omitempty"`
 	HuberDelta    float64       `json:"huber_delta,omitempty"`
 	Seed          uint64        `json:"seed"`
+	// Privacy, if set, trains with DP-SGD instead (Shuffle and ClipGrad then do not apply).
+	Privacy *Privacy `json:"privacy,omitempty"`
 
 	OnEpoch func(EpochStats) (stop bool, err error) `json:"-"`
 	// Done, if set, is checked between mini-batches: once it is closed, Fit returns
@@ -152,6 +154,10 @@ type History struct {
 	BestEpoch    int          `json:"best_epoch"`
 	StoppedEpoch int          `json:"stopped_epoch"`
 	Reason       string       `json:"reason"`
+	// With privacy, the DP-SGD steps taken and their Poisson sampling rate: what an
+	// accountant needs.
+	PrivateSteps int     `json:"private_steps,omitempty"`
+	SampleRate   float64 `json:"sample_rate,omitempty"`
 }
 
 // trainer holds everything a training step needs, preallocated.
@@ -166,6 +172,7 @@ type trainer struct {
 	grad   []float32 // ∂loss/∂output
 	batch  int
 	done   <-chan struct{}
+	dp     *dpState // nil unless training with privacy
 }
 
 // canceled reports whether TrainConfig.Done is closed.
@@ -201,6 +208,8 @@ func newTrainer(net *Network, cfg TrainConfig) (*trainer, error) {
 		return nil, fmt.Errorf("regularization l1 and l2 must not be negative, got %g and %g", cfg.L1, cfg.L2)
 	case !(cfg.ClipGrad >= 0):
 		return nil, fmt.Errorf("clip_grad must not be negative, got %g", cfg.ClipGrad)
+	case cfg.Privacy != nil && cfg.ClipGrad > 0:
+		return nil, fmt.Errorf("clip_grad does not apply with privacy, which clips each example's gradient to max_grad_norm")
 	}
 	b := cfg.BatchSize
 	net.reserve(b)

@@ -143,11 +143,14 @@ func LastRun(manifestPath string) (*Summary, error) {
 	return &s, nil
 }
 
-// FormatMetric writes a metric as loom's tables show it: four decimals, and integers of 2 or
-// more (epochs, counts) as integers.
+// FormatMetric writes a metric as loom's tables show it: four decimals, integers of 2 or more
+// (epochs, counts) as integers, and values below 0.001 with four significant digits.
 func FormatMetric(v float64) string {
 	if v == math.Trunc(v) && math.Abs(v) >= 2 && math.Abs(v) < 1e15 {
 		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	if a := math.Abs(v); a != 0 && a < 1e-3 {
+		return strconv.FormatFloat(v, 'g', 4, 64) // a δ of 1e-5 is not 0.0000
 	}
 	return strconv.FormatFloat(v, 'f', 4, 64)
 }

@@ -526,3 +526,11 @@ func TestVerifyCatchesNonDeterminism(t *testing.T) {
 		t.Errorf("first: %s %v", s.Status, s.Err)
 	}
 }
+
+func TestFormatMetric(t *testing.T) {
+	for v, want := range map[float64]string{0: "0.0000", 0.95262: "0.9526", 30: "30", 1: "1.0000", 1e-5: "1e-05", -0.00012345: "-0.0001234", 2.5: "2.5000"} {
+		if got := pipeline.FormatMetric(v); got != want {
+			t.Errorf("FormatMetric(%g) = %q, want %q", v, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package steps_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -205,17 +206,26 @@ func TestStageSettingErrorsArePositioned(t *testing.T) {
 		{"layers: [{embedding: {vocab: 10, dim: 6}}, {transformer: {heads: 4}}]", "pipeline.yaml:6:69: layer 1: dim 6 is not a multiple of heads 4"},
 		{"layers: [{embedding: {vocab: 10, dim: 8}}, {conv2d: {filters: 2, kernel: 2}}]", "pipeline.yaml:6:64: layer 1: conv2d needs [height, width, channels] input, got a [time, features] sequence"},
 	} {
-		dir := t.TempDir()
 		src := "version: 1\nname: x\nstages:\n  m:\n    uses: model\n    with: {" + tc.with + "}\n"
-		os.WriteFile(filepath.Join(dir, "pipeline.yaml"), []byte(src), 0o644)
-		m, err := manifest.Load(filepath.Join(dir, "pipeline.yaml"), manifest.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = pipeline.Prepare(m, steps.Kinds())
-		var list manifest.ErrorList
-		if !errors.As(err, &list) || !strings.Contains(err.Error(), tc.want) {
+		if err := prepareError(t, src); !strings.Contains(err, tc.want) {
 			t.Errorf("%s: got %v, want %q", tc.with, err, tc.want)
 		}
 	}
+}
+
+// prepareError writes src as a workspace's pipeline.yaml and returns the positioned errors
+// Prepare gives for it ("" when there are none).
+func prepareError(t *testing.T, src string) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "pipeline.yaml"), []byte(src), 0o644)
+	m, err := manifest.Load(filepath.Join(dir, "pipeline.yaml"), manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list manifest.ErrorList
+	if err := pipeline.Prepare(m, steps.Kinds()); !errors.As(err, &list) {
+		return fmt.Sprint(err)
+	}
+	return list.Error()
 }

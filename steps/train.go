@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/loom-ml/loom/bundle"
 	"github.com/loom-ml/loom/nn"
+	"github.com/loom-ml/loom/nn/privacy"
 	"github.com/loom-ml/loom/pipeline"
 	"github.com/loom-ml/loom/pipeline/manifest"
 	"github.com/loom-ml/loom/pipeline/settings"
@@ -63,6 +65,35 @@ type trainSettings struct {
 	// Clips the gradient's global L2 norm to this value.
 	ClipGrad float64 `yaml:"clip_grad" check:"gt=0"`
 	Seed     seed    `yaml:"seed"`
+	// Trains with DP-SGD: per-example clipping, Gaussian noise and Poisson sampling; the
+	// metrics epsilon and delta state the privacy spent.
+	Privacy *privacySettings `yaml:"privacy"`
+}
+
+// privacySettings train with differentially private SGD.
+type privacySettings struct {
+	// Standard deviation of the noise as a multiple of max_grad_norm; give it or target_epsilon.
+	NoiseMultiplier *float64 `yaml:"noise_multiplier" check:"gte=0"`
+	// The ε to spend over all the epochs: the noise multiplier is solved for (as Opacus's
+	// get_noise_multiplier does).
+	TargetEpsilon *float64 `yaml:"target_epsilon" check:"gt=0"`
+	// Each example's gradient is clipped to this L2 norm over all the parameters.
+	MaxGradNorm float64 `yaml:"max_grad_norm" check:"required,gt=0"`
+	// The δ of (ε, δ)-differential privacy; well below 1/rows.
+	Delta float64 `yaml:"delta" default:"1e-5" check:"gt=0,lt=1"`
+}
+
+// Check implements settings.Checker.
+func (s *privacySettings) Check() error {
+	if (s.NoiseMultiplier == nil) == (s.TargetEpsilon == nil) {
+		return errors.New("give noise_multiplier or target_epsilon, exactly one")
+	}
+	return nil
+}
+
+// ExtendSchema implements settings.SchemaExtender: what Check enforces, for editors.
+func (*privacySettings) ExtendSchema(s map[string]any) {
+	s["oneOf"] = []any{map[string]any{"required": []string{"noise_multiplier"}}, map[string]any{"required": []string{"target_epsilon"}}}
 }
 
 // optimizerSettings choose the optimizer.
@@ -157,6 +188,27 @@ func (s *trainSettings) config() nn.TrainConfig {
 	return cfg
 }
 
+// resolve gives the DP-SGD configuration for rows training examples, solving for the noise
+// multiplier when a target ε is given: the steps are those Fit will take, ⌈rows/batch⌉ an
+// epoch, at sampling rate batch/rows.
+func (s *privacySettings) resolve(env *pipeline.Env, cfg nn.TrainConfig, rows int) (*nn.Privacy, error) {
+	p := &nn.Privacy{MaxGradNorm: s.MaxGradNorm}
+	if s.NoiseMultiplier != nil {
+		p.NoiseMultiplier = *s.NoiseMultiplier
+		return p, nil
+	}
+	batch := min(cfg.BatchSize, rows)
+	steps := cfg.Epochs * ((rows + batch - 1) / batch)
+	q := float64(batch) / float64(rows)
+	sigma, err := privacy.NoiseMultiplier(*s.TargetEpsilon, s.Delta, q, steps)
+	if err != nil {
+		return nil, fmt.Errorf("privacy: target_epsilon %g over %d steps at sampling rate %.4g: %w", *s.TargetEpsilon, steps, q, err)
+	}
+	fmt.Fprintf(env.Log, "privacy: noise multiplier %.6g spends ε ≤ %g (δ = %g) over %d steps at sampling rate %.4g\n", sigma, *s.TargetEpsilon, s.Delta, steps, q)
+	p.NoiseMultiplier = sigma
+	return p, nil
+}
+
 // trainSettingsOf decodes the settings of the stage name, when it is a train stage.
 func trainSettingsOf(m *manifest.Manifest, name string) (*trainSettings, bool) {
 	st := m.Stages[name]
@@ -170,8 +222,11 @@ func trainSettingsOf(m *manifest.Manifest, name string) (*trainSettings, bool) {
 	return &s, true
 }
 
-// resumable reports whether runs with more epochs continue those with fewer (nn.Resumable).
-func (s *trainSettings) resumable() bool { return nn.Resumable(s.config()) }
+// resumable reports whether runs with more epochs continue those with fewer (nn.Resumable):
+// not when the noise multiplier is solved for a budget, which depends on the epochs.
+func (s *trainSettings) resumable() bool {
+	return nn.Resumable(s.config()) && (s.Privacy == nil || s.Privacy.TargetEpsilon == nil)
+}
 
 // historyVars are the names a stop_when expression may use.
 var historyVars = []string{"epoch", "loss", "val_loss", "accuracy", "val_accuracy", "lr"}
@@ -185,7 +240,10 @@ func (trainKind) Prepare(st *manifest.Stage, m *manifest.Manifest) (pipeline.Job
 	if m := cfg.EarlyStopping.Monitor; m != "" && !contains(historyVars[1:5], m) {
 		return nil, st.Errorf([]string{"early_stopping", "monitor"}, "early_stopping: cannot monitor %q (want one of %s)", m, strings.Join(historyVars[1:5], ", "))
 	}
-	j := &trainJob{cfg: cfg}
+	if s.Privacy != nil && s.ClipGrad > 0 {
+		return nil, st.Errorf([]string{"clip_grad"}, "clip_grad does not apply with privacy, which clips each example's gradient to privacy.max_grad_norm")
+	}
+	j := &trainJob{cfg: cfg, privacy: s.Privacy, resumable: s.resumable()}
 	if s.StopWhen != "" {
 		env := map[string]any{}
 		for _, v := range historyVars {
@@ -218,8 +276,10 @@ func oneLine(err error) string {
 
 type trainJob struct {
 	artifactsOnly
-	cfg      nn.TrainConfig
-	stopWhen *vm.Program
+	cfg       nn.TrainConfig
+	stopWhen  *vm.Program
+	privacy   *privacySettings
+	resumable bool // trainSettings.resumable
 }
 
 func (j *trainJob) Run(ctx context.Context, env *pipeline.Env) error {
@@ -246,6 +306,13 @@ func (j *trainJob) Run(ctx context.Context, env *pipeline.Env) error {
 	cfg.Done = ctx.Done()
 	if cfg.Loss == "" || cfg.Loss == "auto" {
 		cfg.Loss = autoLoss(fr)
+	}
+	if j.privacy != nil {
+		p, err := j.privacy.resolve(env, cfg, train.Rows)
+		if err != nil {
+			return err
+		}
+		cfg.Privacy = p
 	}
 	progress := newProgress(env, cfg.Epochs)
 	var machine vm.VM
@@ -280,6 +347,17 @@ func (j *trainJob) Run(ctx context.Context, env *pipeline.Env) error {
 	}
 	env.ReportMetric("epochs", float64(len(hist.Epochs)))
 	env.ReportMetric("best_epoch", float64(hist.BestEpoch))
+	if p := cfg.Privacy; p != nil {
+		// Spent by the steps that ran, which early stopping may make fewer than planned.
+		eps, _ := privacy.Epsilon(hist.SampleRate, p.NoiseMultiplier, hist.PrivateSteps, j.privacy.Delta)
+		if !math.IsInf(eps, 1) { // no noise: no guarantee, and JSON has no infinity
+			env.ReportMetric("epsilon", eps)
+		}
+		env.ReportMetric("delta", j.privacy.Delta)
+		env.ReportMetric("noise_multiplier", p.NoiseMultiplier)
+		fmt.Fprintf(env.Log, "privacy: (ε = %.4g, δ = %g) after %d DP-SGD steps at sampling rate %.4g, noise multiplier %.4g\n",
+			eps, j.privacy.Delta, hist.PrivateSteps, hist.SampleRate, p.NoiseMultiplier)
+	}
 	for _, name := range historyVars[1:5] {
 		if v, _ := final.Metric(name); !math.IsNaN(v) {
 			env.ReportMetric(name, v)
@@ -300,12 +378,12 @@ func (j *trainJob) Run(ctx context.Context, env *pipeline.Env) error {
 }
 
 // fit trains net. When the result cannot depend on the number of epochs except through how
-// many run (nn.Resumable), it continues the checkpoint of the longest shorter run with the
+// many run (trainSettings.resumable), it continues the checkpoint of the longest shorter run with the
 // same settings and inputs, if one is stored, and stores its own: an ASHA promotion from 5 to
 // 15 epochs trains 10, with the bytes 15 from scratch would give.
 func (j *trainJob) fit(env *pipeline.Env, net *nn.Network, train, val nn.Data, cfg nn.TrainConfig) (*nn.Network, *nn.History, error) {
 	store := env.Scratch(trainKind{}.Version(), "epochs")
-	if store == nil || !nn.Resumable(cfg) {
+	if store == nil || !j.resumable {
 		h, err := nn.Fit(net, train, val, cfg)
 		return net, h, err
 	}

@@ -461,6 +461,14 @@ func (sw *sweep) record(u *unit) error {
 			tr.epochs = int(u.res.Metrics[st]["epochs"])
 			sw.epochs += float64(tr.epochs - prev)
 		}
+		// The privacy a trial's training spent is one of its results, beside the target's
+		// metrics: a sweep over the noise then tables accuracy against ε.
+		if len(sw.job.trainStages) == 1 {
+			if eps, ok := u.res.Metrics[sw.job.trainStages[0]]["epsilon"]; ok && metrics != nil {
+				metrics = maps.Clone(metrics)
+				metrics["epsilon"] = eps
+			}
+		}
 	}
 	obj, ok := metrics[sw.job.s.Objective.Metric]
 	switch {
