@@ -36,6 +36,14 @@ type datasetSettings struct {
 	// classification or regression; default classification for a string or integer target
 	// with few values, else regression.
 	Task string `yaml:"task" check:"oneof=classification regression"`
+	// Columns computed from each row, in order, before the target is picked, so that a target
+	// may be derived (had_affair: "affairs > 0"); features may name them.
+	Derive *deriveStep `yaml:"derive"`
+	// Columns removed after derive, such as the one a derived target was computed from.
+	Drop columns `yaml:"drop" check:"nonempty,unique"`
+	// A second file with the same columns, read as the test split; a split step then draws
+	// only the validation rows from the others.
+	TestPath string `yaml:"test_path" check:"nonempty"`
 	// Synthetic data instead of a file.
 	Generate *generateSettings `yaml:"generate"`
 	// Tokenises a text column into token features. The column keeps its text (filter and
@@ -59,6 +67,8 @@ func (s *datasetSettings) Check() error {
 		return &settings.FieldError{Key: "delimiter", Msg: "must be one character, got " + strconv.Quote(s.Delimiter)}
 	case s.Text != nil && s.Generate != nil:
 		return &settings.FieldError{Key: "text", Msg: "needs a file with a text column, not generated data"}
+	case s.Generate != nil && (s.Derive != nil || s.Drop != nil || s.TestPath != ""):
+		return &settings.FieldError{Key: "generate", Msg: "derive, drop and test_path apply to a file, not to generated data"}
 	}
 	return nil
 }
@@ -217,10 +227,21 @@ type datasetJob struct {
 func (j *datasetJob) Outs() []string { return nil }
 
 func (j *datasetJob) Deps() []string {
-	if j.s.Path == "" {
-		return nil
+	var deps []string
+	for _, p := range []string{j.s.Path, j.s.TestPath} {
+		if p != "" {
+			deps = append(deps, p)
+		}
 	}
-	return []string{j.s.Path}
+	return deps
+}
+
+// userPath is the manifest's spelling of abs, one of the files the stage reads.
+func (j *datasetJob) userPath(env *pipeline.Env, abs string) string {
+	if j.s.TestPath != "" && abs == env.Abs(j.s.TestPath) {
+		return j.s.TestPath
+	}
+	return j.s.Path
 }
 
 func (j *datasetJob) Run(ctx context.Context, env *pipeline.Env) error {
@@ -235,13 +256,23 @@ func (j *datasetJob) Run(ctx context.Context, env *pipeline.Env) error {
 		if j.s.Delimiter != "" {
 			delim, _ = utf8.DecodeRuneInString(j.s.Delimiter)
 		}
-		fr, err = frame.ReadCSV(env.Abs(j.s.Path), frame.CSVOptions{Delimiter: delim, Target: j.s.Target, Features: j.s.Features, Task: j.s.Task, Done: ctx.Done()})
+		opt := frame.CSVOptions{Delimiter: delim, Target: j.s.Target, Features: j.s.Features, Task: j.s.Task,
+			Drop: j.s.Drop, Done: ctx.Done()}
+		if j.s.Derive != nil {
+			for _, d := range *j.s.Derive {
+				opt.Derive = append(opt.Derive, d.(frame.Derive))
+			}
+		}
+		if j.s.TestPath != "" {
+			opt.TestPath = env.Abs(j.s.TestPath)
+		}
+		fr, err = frame.ReadCSV(env.Abs(j.s.Path), opt)
 		var (
 			de *frame.DataError
 			ne *frame.NoColumnError
 		)
 		if errors.As(err, &de) {
-			de.File = j.s.Path // as the user wrote it
+			de.File = j.userPath(env, de.File) // as the user wrote it
 		}
 		if errors.As(err, &ne) {
 			// A column the manifest names wrongly is a mistake in the manifest: its position.

@@ -119,7 +119,7 @@ func (e *encodeStep) frameSteps() []frame.Step {
 }
 
 func (s *splitStep) frameSteps() []frame.Step {
-	return []frame.Step{frame.SplitData{Test: s.Test, Val: s.Val, Stratify: s.Stratify, Seed: uint64(s.Seed)}}
+	return []frame.Step{frame.SplitData{Test: s.Test, Val: s.Val, Stratify: s.Stratify, Seed: uint64(s.Seed), Column: s.Column}}
 }
 
 func (a *augmentStep) frameSteps() []frame.Step {
@@ -240,10 +240,16 @@ type splitStep struct {
 	// Keeps the class proportions in every split.
 	Stratify bool `yaml:"stratify"`
 	Seed     seed `yaml:"seed"`
+	// Takes each row's split from this column instead (values train, val or validation,
+	// test); the column is then removed.
+	Column string `yaml:"column" check:"nonempty"`
 }
 
 // Check implements settings.Checker.
 func (s *splitStep) Check() error {
+	if s.Column != "" && (s.Test != 0 || s.Val != 0 || s.Stratify) {
+		return &settings.FieldError{Key: "column", Msg: "takes the splits from the data: give no test, val or stratify with it"}
+	}
 	if s.Test+s.Val >= 1 {
 		return fmt.Errorf("test + val must leave rows for training, got %g + %g", s.Test, s.Val)
 	}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -29,6 +30,15 @@ type CSVOptions struct {
 	// Categorical names columns to keep as text even when every cell is a
 	// number (codes such as zip codes).
 	Categorical []string
+	// Derive adds columns computed from each row, in order, before the
+	// target is picked, so that a target may be derived; Drop then removes
+	// columns (say, the one a derived target was computed from). Features
+	// may name derived columns.
+	Derive []Derive
+	Drop   []string
+	// TestPath, if set, is a second file with the same columns whose rows
+	// are the Test split (Frame.PresetTest); the first file's rows are Train.
+	TestPath string
 	// Done, if set, is checked every few thousand rows: once it is closed,
 	// ReadCSV stops and returns ErrCanceled.
 	Done <-chan struct{}
@@ -73,7 +83,83 @@ func ReadCSV(path string, opt CSVOptions) (*Frame, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseCSV(path, data, opt)
+	return readCSV(path, data, opt)
+}
+
+// readCSV is ReadCSV of data, the contents of path.
+func readCSV(path string, data []byte, opt CSVOptions) (*Frame, error) {
+	f, lines, err := parseCSV(path, data, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTargetPresent(path, f, lines); err != nil {
+		return nil, err
+	}
+	train := f.Rows()
+	if opt.TestPath != "" {
+		if err := f.appendTest(path, opt); err != nil {
+			return nil, err
+		}
+	}
+	if err := f.setTarget(opt.Task); err != nil {
+		return nil, &DataError{File: path, Column: opt.Target, Err: err}
+	}
+	for i := train; i < f.Rows(); i++ {
+		f.Source[i] -= train // a test row's index in its own file
+	}
+	return f, nil
+}
+
+// appendTest reads opt.TestPath and appends its rows to f as the Test split. A column
+// categorical in f is read as categorical there too; one numeric in f must be numeric there.
+func (f *Frame) appendTest(path string, opt CSVOptions) error {
+	topt := opt
+	topt.Categorical = nil
+	for _, c := range f.Columns {
+		if c.Kind == Categorical {
+			topt.Categorical = append(topt.Categorical, c.Name)
+		}
+	}
+	data, err := os.ReadFile(opt.TestPath)
+	if err != nil {
+		return err
+	}
+	t, lines, err := parseCSV(opt.TestPath, data, topt)
+	if err != nil {
+		return err
+	}
+	if err := checkTargetPresent(opt.TestPath, t, lines); err != nil {
+		return err
+	}
+	if !slices.Equal(t.Names(), f.Names()) {
+		return &DataError{File: opt.TestPath, Row: 1, Err: fmt.Errorf("test_path must have the columns of %s (%s), it has %s",
+			path, strings.Join(f.Names(), ", "), strings.Join(t.Names(), ", "))}
+	}
+	for i, c := range f.Columns {
+		tc := t.Columns[i]
+		if c.Kind == Numeric && tc.Kind == Categorical {
+			row, text := firstNonNumber(tc)
+			return &DataError{File: opt.TestPath, Row: lines[row], Column: c.Name,
+				Err: fmt.Errorf("%q is not a number, but the column is numeric in %s", text, path)}
+		}
+		c.Num = append(c.Num, tc.Num...)
+		c.Str = append(c.Str, tc.Str...)
+	}
+	for range t.Splits {
+		f.Splits = append(f.Splits, Test)
+	}
+	f.PresetTest = true
+	return nil
+}
+
+// firstNonNumber returns the first cell of a categorical column that is not a number.
+func firstNonNumber(c *Column) (int, string) {
+	for i, v := range c.Str {
+		if _, err := strconv.ParseFloat(strings.TrimSpace(v), 64); v != "" && err != nil {
+			return i, v
+		}
+	}
+	return 0, ""
 }
 
 // rawTable is a CSV file read by column, with the file line of each row.
@@ -97,27 +183,32 @@ type numStats struct {
 	firstBadText string
 }
 
-func parseCSV(path string, data []byte, opt CSVOptions) (*Frame, error) {
+// parseCSV reads data, the contents of path, into a frame without a task yet, and returns the
+// file line of each row.
+func parseCSV(path string, data []byte, opt CSVOptions) (*Frame, []int, error) {
 	if opt.Target == "" {
-		return nil, &DataError{File: path, Err: errors.New("no target column given")}
+		return nil, nil, &DataError{File: path, Err: errors.New("no target column given")}
 	}
 	delim := delimiterFor(path, opt.Delimiter)
 	raw, err := scanCSV(path, data, delim, nil, opt.Done)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	keep, err := chooseColumns(path, raw.header, opt)
-	if err != nil {
-		return nil, err
+	shaping := len(opt.Derive) > 0 || len(opt.Drop) > 0
+	keep := allColumns(len(raw.header)) // derive may read any column: choose after it
+	if !shaping {
+		if keep, err = chooseColumns(path, raw.header, opt); err != nil {
+			return nil, nil, err
+		}
 	}
 	needText, err := textColumns(path, raw, keep, opt.Categorical)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if needText != nil {
 		second, err := scanCSV(path, data, delim, needText, opt.Done)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		raw.text = second.text
 	}
@@ -129,13 +220,24 @@ func parseCSV(path string, data []byte, opt CSVOptions) (*Frame, error) {
 		}
 		f.Columns = append(f.Columns, col)
 	}
-	if err := checkTargetPresent(path, f, raw.lines); err != nil {
-		return nil, err
+	if shaping {
+		if err := f.shape(opt); err != nil {
+			var ne *NoColumnError
+			if errors.As(err, &ne) {
+				return nil, nil, &DataError{File: path, Row: 1, Err: err}
+			}
+			return nil, nil, &DataError{File: path, Err: err}
+		}
 	}
-	if err := f.setTarget(opt.Task); err != nil {
-		return nil, &DataError{File: path, Column: opt.Target, Err: err}
+	return f, raw.lines, nil
+}
+
+func allColumns(n int) []int {
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
 	}
-	return f, nil
+	return all
 }
 
 // textColumns returns which columns must be kept as text (nil for none):
@@ -347,11 +449,7 @@ func chooseColumns(path string, header []string, opt CSVOptions) ([]int, error) 
 		return nil, &DataError{File: path, Row: 1, Err: &NoColumnError{Role: "target", Name: opt.Target, Columns: header}}
 	}
 	if len(opt.Features) == 0 {
-		all := make([]int, len(header))
-		for i := range all {
-			all[i] = i
-		}
-		return all, nil
+		return allColumns(len(header)), nil
 	}
 	var keep []int
 	seen := map[string]bool{}

@@ -174,6 +174,9 @@ type Frame struct {
 	// Transforms are the fitted steps, in the order applied, that Replay
 	// applies to new data.
 	Transforms []Transform
+	// PresetTest says the Test rows came as such (a dataset's test_path):
+	// splitting keeps them and divides only the others.
+	PresetTest bool
 
 	// index maps column names to positions in Columns. Steps add, replace
 	// and remove columns freely, so an entry is trusted only after checking
@@ -343,7 +346,7 @@ func (f *Frame) rowLabels() []int {
 
 // Clone returns a deep copy of the frame.
 func (f *Frame) Clone() *Frame {
-	g := &Frame{Target: f.Target, Task: f.Task}
+	g := &Frame{Target: f.Target, Task: f.Task, PresetTest: f.PresetTest}
 	g.ClassLabels = append([]string(nil), f.ClassLabels...)
 	g.Splits = append([]Split(nil), f.Splits...)
 	g.Source = append([]int(nil), f.Source...)
@@ -480,9 +483,10 @@ func (f *Frame) setTarget(task string) error {
 		all[i] = i
 	}
 	f.Source = all
-	f.Fields = nil
-	for _, c := range f.featureColumns() {
-		f.Fields = append(f.Fields, Field{Name: c.Name, Kind: c.Kind.String()})
+	if f.Fields == nil { // else set by shape, which knows the raw columns
+		for _, c := range f.featureColumns() {
+			f.Fields = append(f.Fields, Field{Name: c.Name, Kind: c.Kind.String()})
+		}
 	}
 	labels := distinctSorted(t, all)
 	switch Task(task) {

@@ -34,6 +34,7 @@ type fileHeader struct {
 	Columns    []fileColumn `json:"columns"`
 	Transforms []Transform  `json:"transforms,omitempty"`
 	Fields     []Field      `json:"fields,omitempty"`
+	PresetTest bool         `json:"preset_test,omitempty"`
 }
 
 type fileColumn struct {
@@ -64,7 +65,7 @@ func (c *countWriter) write(p []byte) {
 // WriteTo writes the frame in loom's binary frame format. Equal frames give
 // identical bytes, and ReadFrame restores the frame exactly, NaN included.
 func (f *Frame) WriteTo(w io.Writer) (int64, error) {
-	h := fileHeader{Rows: f.Rows(), Target: f.Target, Task: f.Task, Classes: f.ClassLabels, Transforms: f.Transforms, Fields: f.Fields}
+	h := fileHeader{Rows: f.Rows(), Target: f.Target, Task: f.Task, Classes: f.ClassLabels, Transforms: f.Transforms, Fields: f.Fields, PresetTest: f.PresetTest}
 	codes := make([][]uint32, len(f.Columns))
 	for i, c := range f.Columns {
 		fc := fileColumn{Name: c.Name, Kind: c.Kind.String(), OneHot: c.OneHot, Token: c.Token, Text: c.TextOpts}
@@ -162,7 +163,7 @@ func ReadFrame(r io.Reader) (*Frame, error) {
 }
 
 func readBody(r io.Reader, h *fileHeader) (*Frame, error) {
-	f := &Frame{Target: h.Target, Task: h.Task, ClassLabels: h.Classes, Transforms: h.Transforms, Fields: h.Fields}
+	f := &Frame{Target: h.Target, Task: h.Task, ClassLabels: h.Classes, Transforms: h.Transforms, Fields: h.Fields, PresetTest: h.PresetTest}
 	tags, err := readN(r, h.Rows)
 	if err != nil {
 		return nil, fmt.Errorf("read frame splits: %w", err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 
 	"github.com/expr-lang/expr"
@@ -536,22 +537,36 @@ func (s Encode) Apply(f *Frame) error {
 // SplitData assigns every row to Train, Val or Test: a Test fraction and a
 // Val fraction of the rows, chosen at random from Seed, the rest Train. With
 // Stratify each class is split on its own, so every split keeps the class
-// ratios (up to rounding). Splitting again re-assigns every row.
+// ratios (up to rounding). Splitting again re-assigns every row, except
+// preset Test rows (Frame.PresetTest), which stay: only Val is drawn then.
+//
+// With Column, the rows' splits are that column's values instead (train,
+// val or validation, test), and the column is removed.
 type SplitData struct {
 	Test     float64
 	Val      float64
 	Stratify bool
 	Seed     uint64
+	Column   string
 }
 
 // Apply tags the rows, then tokenises the text columns marked by MarkText
 // with a vocabulary fitted on the new Train rows.
 func (s SplitData) Apply(f *Frame) error {
+	if s.Column != "" {
+		if err := f.splitByColumn(s.Column); err != nil {
+			return err
+		}
+		return f.tokenizeText()
+	}
 	if s.Test < 0 || s.Val < 0 || s.Test+s.Val >= 1 {
 		return fmt.Errorf("split: test %v and val %v must be fractions >= 0 that sum to less than 1", s.Test, s.Val)
 	}
 	if s.Stratify && f.Task != Classification {
 		return errors.New("split: stratify needs a classification target")
+	}
+	if f.PresetTest && s.Test > 0 {
+		return errors.New("split: the data comes with its test rows (the dataset's test_path); give only val")
 	}
 	groups := [][]int{make([]int, f.Rows())}
 	for i := range groups[0] {
@@ -560,9 +575,16 @@ func (s SplitData) Apply(f *Frame) error {
 	if s.Stratify {
 		groups = f.classGroups()
 	}
+	if f.PresetTest {
+		for g, rows := range groups {
+			groups[g] = slices.DeleteFunc(rows, func(r int) bool { return f.Splits[r] == Test })
+		}
+	}
 	rng := newRand(s.Seed)
 	for i := range f.Splits {
-		f.Splits[i] = Train
+		if !f.PresetTest || f.Splits[i] != Test {
+			f.Splits[i] = Train
+		}
 	}
 	for _, g := range groups {
 		rng.Shuffle(len(g), func(i, j int) { g[i], g[j] = g[j], g[i] })
@@ -584,6 +606,31 @@ func (s SplitData) Apply(f *Frame) error {
 	// Text is tokenised here, now that the Train rows the vocabulary is
 	// fitted on are known.
 	return f.tokenizeText()
+}
+
+// splitByColumn takes each row's split from the named column, then removes it.
+func (f *Frame) splitByColumn(name string) error {
+	c := f.Column(name)
+	switch {
+	case c == nil:
+		return f.unknownColumn("split", name)
+	case name == f.Target:
+		return fmt.Errorf("split: column %q is the target", name)
+	case f.PresetTest:
+		return fmt.Errorf("split: the data comes with its test rows (the dataset's test_path), so a split column cannot give them")
+	}
+	for i := range f.Splits {
+		s, err := ParseSplit(c.Text(i))
+		if err != nil {
+			return fmt.Errorf("split: column %q, data row %d: %q is not train, val or test", name, f.Source[i]+1, c.Text(i))
+		}
+		f.Splits[i] = s
+	}
+	if f.Count(Train) == 0 {
+		return fmt.Errorf("split: column %q gives no train rows", name)
+	}
+	f.Fields = slices.DeleteFunc(f.Fields, func(fd Field) bool { return fd.Name == name })
+	return f.dropColumns([]string{name})
 }
 
 // classGroups returns the row indices of each class, in row order; rows
