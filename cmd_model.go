@@ -95,8 +95,8 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
 	var mf modelFlags
 	mf.register(fs)
-	input := fs.String("input", "", "the data to score: CSV, TSV or JSON lines (.jsonl), by extension")
-	output := fs.String("output", "", "where to write the predictions: .csv or .jsonl (default: CSV on standard output)")
+	input := fs.String("input", "", "the data to score: CSV, TSV, JSON lines (.jsonl) or Parquet, by extension")
+	output := fs.String("output", "", "where to write the predictions: .csv, .jsonl or .parquet (default: CSV on standard output)")
 	var keep stringList
 	fs.Var(&keep, "keep", "an input column to copy into the output; repeatable")
 	asJSON := fs.Bool("json", false, "write JSON lines instead of CSV")

@@ -10,25 +10,32 @@ import (
 	"github.com/loom-ml/loom/steps/frame"
 )
 
-// ReadData reads new data for the model from a file: CSV or TSV, or JSON lines (.jsonl,
-// .ndjson), by extension. It returns the frame of the model's fields and the text of the keep
+// ReadData reads new data for the model from a file: CSV or TSV, JSON lines (.jsonl,
+// .ndjson) or Parquet (.parquet), by extension. It returns the frame of the model's fields and the text of the keep
 // columns, which may be features or any other column of the file.
 func (b *Bundle) ReadData(path string, keep []string) (*frame.Frame, Keep, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, Keep{}, err
-	}
 	fields := slices.Clone(b.Fields)
 	for _, k := range keep {
 		if !slices.ContainsFunc(fields, func(f frame.Field) bool { return f.Name == k }) {
 			fields = append(fields, frame.Field{Name: k, Kind: frame.Categorical.String()})
 		}
 	}
+	ext := strings.ToLower(filepath.Ext(path))
+	if ext == ".parquet" {
+		fr, err := frame.ReadFeaturesParquet(path, fields)
+		if err != nil {
+			return nil, Keep{}, err
+		}
+		return fr, keepColumns(fr, keep), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Keep{}, err
+	}
 	var fr *frame.Frame
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".jsonl", ".ndjson":
+	if ext == ".jsonl" || ext == ".ndjson" {
 		fr, err = frame.ReadJSONLines(path, data, fields)
-	default:
+	} else {
 		fr, err = frame.ReadFeatures(path, data, fields, 0)
 	}
 	if err != nil {
@@ -59,7 +66,8 @@ func (b *Bundle) Score(fr *frame.Frame) (*Predictions, error) {
 	return b.Predict(x, fr.Rows()), nil
 }
 
-// WriteFile writes predictions to path: JSON lines for .jsonl and .ndjson, else CSV.
+// WriteFile writes predictions to path: JSON lines for .jsonl and .ndjson, Parquet for
+// .parquet, else CSV.
 func (p *Predictions) WriteFile(path string, keep Keep) error {
 	f, err := os.Create(path)
 	if err != nil {
@@ -68,10 +76,12 @@ func (p *Predictions) WriteFile(path string, keep Keep) error {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".jsonl", ".ndjson":
 		err = p.WriteJSONLines(f, keep)
+	case ".parquet":
+		err = p.WriteParquet(f, keep)
 	case ".csv", ".tsv", "":
 		err = p.WriteCSV(f, keep)
 	default:
-		err = fmt.Errorf("%s: write .csv or .jsonl (Parquet comes with the data-in issue)", path)
+		err = fmt.Errorf("%s: write .csv, .jsonl or .parquet", path)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

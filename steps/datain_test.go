@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/loom-ml/loom/pipeline"
 )
 
@@ -108,4 +110,95 @@ stages:
 			t.Errorf("prep: %v", s.Err)
 		}
 	}
+}
+
+// loan is a row of the Parquet twin of a CSV table.
+type loan struct {
+	Income float64 `parquet:"income"`
+	Years  *int32  `parquet:"years,optional"`
+	Region string  `parquet:"region,dict"`
+	Label  string  `parquet:"label"`
+}
+
+// TestParquetPipelineEqualsCSV: the same data as Parquet and as CSV give the same metrics
+// through impute, encode, split, normalize, training and evaluation; a predict stage reads
+// Parquet and writes Parquet with the CSV output's values.
+func TestParquetPipelineEqualsCSV(t *testing.T) {
+	var rows []loan
+	var csv strings.Builder
+	csv.WriteString("income,years,region,label\n")
+	for i := range 120 {
+		l := loan{Income: float64(20 + i%37*3), Region: []string{"north", "south", "east"}[i%3], Label: []string{"no", "yes"}[(i/2+i%3)%2]}
+		years := ""
+		if i%7 != 0 {
+			y := int32(i % 11)
+			l.Years, years = &y, fmt.Sprint(y)
+		}
+		rows = append(rows, l)
+		fmt.Fprintf(&csv, "%g,%s,%s,%s\n", l.Income, years, l.Region, l.Label)
+	}
+	dir := t.TempDir()
+	writeParquetFile(t, filepath.Join(dir, "loans.parquet"), rows)
+	os.WriteFile(filepath.Join(dir, "loans.csv"), []byte(csv.String()), 0o644)
+	pipeline := func(file string) string {
+		return `version: 1
+name: loans
+stages:
+  load: {uses: dataset, with: {path: ` + file + `, target: label}}
+  prep: {uses: preprocess, needs: [load], with: {steps: [{impute: {strategy: median}}, {encode: {columns: [region]}}, {split: {test: 0.25, seed: 2}}, {normalize: zscore}]}}
+  build: {uses: model, needs: [prep], with: {layers: [{dense: {units: 8, activation: relu}}, {dense: {units: auto}}], seed: 1}}
+  train: {uses: train, needs: [prep, build], with: {epochs: 5, seed: 1}}
+  score: {uses: evaluate, needs: [prep, train], with: {metrics: [accuracy, log_loss]}}
+  scored: {uses: predict, needs: [train], with: {model: train, input: loans.parquet, keep: [region], format: parquet}}
+  scored_csv: {uses: predict, needs: [train], with: {model: train, input: loans.csv, keep: [region]}}
+`
+	}
+	fromParquet := mustSucceed(t, runIn(t, dir, map[string]string{"pipeline.yaml": pipeline("loans.parquet")}))
+	_, csvRows := readCSV(t, filepath.Join(dir, ".loom", "out", "scored_csv", "predictions.csv"))
+	got := readParquetFile[scoredLoan](t, filepath.Join(dir, ".loom", "out", "scored", "predictions.parquet"))
+	if len(got) != 120 || got[5].Region != csvRows[5][0] || got[5].Prediction != csvRows[5][1] || fmt.Sprint(got[5].ProbYes) != csvRows[5][3] {
+		t.Errorf("Parquet predictions %+v, CSV %v", got[5], csvRows[5])
+	}
+	other := t.TempDir()
+	os.WriteFile(filepath.Join(other, "loans.parquet"), mustRead(t, filepath.Join(dir, "loans.parquet")), 0o644)
+	os.WriteFile(filepath.Join(other, "loans.csv"), []byte(csv.String()), 0o644)
+	fromCSV := mustSucceed(t, runIn(t, other, map[string]string{"pipeline.yaml": pipeline("loans.csv")}))
+	for _, m := range []string{"accuracy", "log_loss"} {
+		if fromParquet["score"][m] != fromCSV["score"][m] {
+			t.Errorf("%s: Parquet %v, CSV %v", m, fromParquet["score"][m], fromCSV["score"][m])
+		}
+	}
+}
+
+// scoredLoan is a row of predictions.parquet of TestParquetPipelineEqualsCSV.
+type scoredLoan struct {
+	Region     string  `parquet:"region"`
+	Prediction string  `parquet:"prediction"`
+	ProbNo     float32 `parquet:"prob_no"`
+	ProbYes    float32 `parquet:"prob_yes"`
+}
+
+func writeParquetFile[T any](t *testing.T, path string, rows []T) {
+	t.Helper()
+	if err := parquet.WriteFile(path, rows, parquet.MaxRowsPerRowGroup(50)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readParquetFile[T any](t *testing.T, path string) []T {
+	t.Helper()
+	rows, err := parquet.ReadFile[T](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -23,8 +23,8 @@ type datasetKind struct{}
 
 // datasetSettings load a table from a CSV/TSV file, or generate a synthetic one.
 type datasetSettings struct {
-	// The data file, relative to the manifest's folder or absolute: CSV, or TSV by extension
-	// (.tsv); a header row is required.
+	// The data file, relative to the manifest's folder or absolute: CSV, TSV (.tsv) or
+	// Parquet (.parquet) by extension; a CSV needs a header row.
 	Path string `yaml:"path" check:"nonempty"`
 	// The label column. A string target is a class label.
 	Target string `yaml:"target" check:"nonempty"`
@@ -60,7 +60,7 @@ func (s *datasetSettings) Check() error {
 	case s.Generate != nil && s.Path != "":
 		return &settings.FieldError{Key: "generate", Msg: "give either path or generate, not both"}
 	case s.Generate == nil && s.Path == "":
-		return errors.New(`needs "path" (a CSV or TSV file) or "generate"`)
+		return errors.New(`needs "path" (a CSV, TSV or Parquet file) or "generate"`)
 	case s.Generate == nil && s.Target == "":
 		return &settings.FieldError{Key: "path", Msg: `needs "target" too, the label column of ` + s.Path}
 	case s.Delimiter != "" && utf8.RuneCountInString(s.Delimiter) != 1:
@@ -256,7 +256,7 @@ func (j *datasetJob) Run(ctx context.Context, env *pipeline.Env) error {
 		if j.s.Delimiter != "" {
 			delim, _ = utf8.DecodeRuneInString(j.s.Delimiter)
 		}
-		opt := frame.CSVOptions{Delimiter: delim, Target: j.s.Target, Features: j.s.Features, Task: j.s.Task,
+		opt := frame.ReadOptions{Delimiter: delim, Target: j.s.Target, Features: j.s.Features, Task: j.s.Task,
 			Drop: j.s.Drop, Done: ctx.Done()}
 		if j.s.Derive != nil {
 			for _, d := range *j.s.Derive {
@@ -266,7 +266,7 @@ func (j *datasetJob) Run(ctx context.Context, env *pipeline.Env) error {
 		if j.s.TestPath != "" {
 			opt.TestPath = env.Abs(j.s.TestPath)
 		}
-		fr, err = frame.ReadCSV(env.Abs(j.s.Path), opt)
+		fr, err = frame.Read(env.Abs(j.s.Path), opt)
 		var (
 			de *frame.DataError
 			ne *frame.NoColumnError

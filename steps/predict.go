@@ -29,12 +29,14 @@ func (predictKind) Version() string {
 type predictSettings struct {
 	// The train stage whose model scores the data.
 	Model string `yaml:"model" check:"required,stage"`
-	// The data: CSV, TSV or JSON lines (.jsonl) by extension, relative to the manifest's
+	// The data: CSV, TSV, JSON lines (.jsonl) or Parquet by extension, relative to the manifest's
 	// folder or absolute. It holds the model's feature columns in any order; other columns
 	// are ignored and the target may be absent.
 	Input filePath `yaml:"input" check:"required"`
-	// Input columns copied into predictions.csv before the predictions, e.g. an id.
+	// Input columns copied into the predictions before them, e.g. an id.
 	Keep []string `yaml:"keep"`
+	// The output: predictions.csv, or predictions.parquet.
+	Format string `yaml:"format" default:"csv" check:"oneof=csv parquet"`
 }
 
 func (predictKind) Prepare(st *manifest.Stage, m *manifest.Manifest) (pipeline.Job, error) {
@@ -70,6 +72,9 @@ func (j *predictJob) Run(ctx context.Context, env *pipeline.Env) error {
 		return err
 	}
 	fmt.Fprintf(env.Log, "%d rows scored\n", preds.Rows())
+	if j.s.Format == "parquet" {
+		return writeFileWith(filepath.Join(env.Out, "predictions.parquet"), func(w io.Writer) error { return preds.WriteParquet(w, keep) })
+	}
 	return writeFileWith(filepath.Join(env.Out, predictionsFile), func(w io.Writer) error { return preds.WriteCSV(w, keep) })
 }
 

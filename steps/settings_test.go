@@ -56,7 +56,7 @@ func TestBrokenSettings(t *testing.T) {
 		{"missing with", head + "  s:\n    uses: shell\n", "8:3", `stages.s.with: missing "run"`},
 		{"one key per step", head + "  p:\n    uses: preprocess\n    with:\n      steps:\n        - drop_missing: true\n          normalize: zscore\n", "12:11", "must have exactly one key, found 2"},
 		{"one key per layer", head + "  m:\n    uses: model\n    with: {layers: [{dense: {units: 3}, dropout: 0.5}]}\n", "10:21", "stages.m.with.layers[0]: must have exactly one key, found 2"},
-		{"dataset source", head + "  d:\n    uses: dataset\n    with: {features: [a]}\n", "10:11", `needs "path" (a CSV or TSV file) or "generate"`},
+		{"dataset source", head + "  d:\n    uses: dataset\n    with: {features: [a]}\n", "10:11", `needs "path" (a CSV, TSV or Parquet file) or "generate"`},
 		{"dataset target", head + "  d:\n    uses: dataset\n    with: {path: a.csv}\n", "10:18", `stages.d.with.path: needs "target" too`},
 		{"generate kind", head + "  d:\n    uses: dataset\n    with: {generate: {kind: swirl}}\n", "10:29", `"swirl" is not one of moons, circles, blobs, xor, spiral, linear`},
 		{"env name", head + "  s:\n    uses: shell\n    with: {run: x, env: {1X: a}}\n", "10:26", `bad name "1X"`},

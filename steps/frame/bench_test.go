@@ -18,7 +18,7 @@ func BenchmarkReadCSVDigits(b *testing.B) {
 	b.ReportAllocs()
 	var rows int
 	for b.Loop() {
-		f, err := readCSV("digits.csv", data, CSVOptions{Target: "digit"})
+		f, err := readCSV("digits.csv", data, ReadOptions{Target: "digit"})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -7,45 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 )
-
-// CSVOptions say how ReadCSV reads a file.
-type CSVOptions struct {
-	// Delimiter separates fields; 0 chooses by extension: tab for .tsv and
-	// .tab files, else comma.
-	Delimiter rune
-	// Target names the label column (required).
-	Target string
-	// Features names the columns to keep besides the target, in this order;
-	// empty keeps every column in file order.
-	Features []string
-	// Task is "classification", "regression" or "" to infer it.
-	Task string
-	// Categorical names columns to keep as text even when every cell is a
-	// number (codes such as zip codes).
-	Categorical []string
-	// Derive adds columns computed from each row, in order, before the
-	// target is picked, so that a target may be derived; Drop then removes
-	// columns (say, the one a derived target was computed from). Features
-	// may name derived columns.
-	Derive []Derive
-	Drop   []string
-	// TestPath, if set, is a second file with the same columns whose rows
-	// are the Test split (Frame.PresetTest); the first file's rows are Train.
-	TestPath string
-	// Done, if set, is checked every few thousand rows: once it is closed,
-	// ReadCSV stops and returns ErrCanceled.
-	Done <-chan struct{}
-}
-
-// ErrCanceled is returned by ReadCSV when CSVOptions.Done is closed.
-var ErrCanceled = errors.New("reading canceled")
 
 // MissingMarkers are the cell values read as missing, compared after
 // trimming spaces and ignoring case: the empty cell, NA, N/A, NaN, null and ?.
@@ -68,98 +34,13 @@ func isMissing(s string) bool {
 	return false
 }
 
-// ReadCSV reads a CSV or TSV file with a header row (RFC 4180 quoting, CRLF
-// or LF line ends, a leading UTF-8 BOM ignored) into a Frame with every row
-// in the Train split.
-//
-// A column is numeric when every non-missing cell parses as a finite
-// number, else categorical. A column whose cells are almost all numbers (at least
-// mixedMinNumbers numbers and under 5% other text) is taken to hold a typo
-// and is an error naming the first bad cell; list it in
-// CSVOptions.Categorical to keep it as text. Every failure about the data is
-// a *DataError with the file, line and column.
-func ReadCSV(path string, opt CSVOptions) (*Frame, error) {
-	data, err := os.ReadFile(path)
+// readCSV is Read of CSV data already in memory, the contents of path.
+func readCSV(path string, data []byte, opt ReadOptions) (*Frame, error) {
+	f, places, err := parseCSV(path, data, opt)
 	if err != nil {
 		return nil, err
 	}
-	return readCSV(path, data, opt)
-}
-
-// readCSV is ReadCSV of data, the contents of path.
-func readCSV(path string, data []byte, opt CSVOptions) (*Frame, error) {
-	f, lines, err := parseCSV(path, data, opt)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkTargetPresent(path, f, lines); err != nil {
-		return nil, err
-	}
-	train := f.Rows()
-	if opt.TestPath != "" {
-		if err := f.appendTest(path, opt); err != nil {
-			return nil, err
-		}
-	}
-	if err := f.setTarget(opt.Task); err != nil {
-		return nil, &DataError{File: path, Column: opt.Target, Err: err}
-	}
-	for i := train; i < f.Rows(); i++ {
-		f.Source[i] -= train // a test row's index in its own file
-	}
-	return f, nil
-}
-
-// appendTest reads opt.TestPath and appends its rows to f as the Test split. A column
-// categorical in f is read as categorical there too; one numeric in f must be numeric there.
-func (f *Frame) appendTest(path string, opt CSVOptions) error {
-	topt := opt
-	topt.Categorical = nil
-	for _, c := range f.Columns {
-		if c.Kind == Categorical {
-			topt.Categorical = append(topt.Categorical, c.Name)
-		}
-	}
-	data, err := os.ReadFile(opt.TestPath)
-	if err != nil {
-		return err
-	}
-	t, lines, err := parseCSV(opt.TestPath, data, topt)
-	if err != nil {
-		return err
-	}
-	if err := checkTargetPresent(opt.TestPath, t, lines); err != nil {
-		return err
-	}
-	if !slices.Equal(t.Names(), f.Names()) {
-		return &DataError{File: opt.TestPath, Row: 1, Err: fmt.Errorf("test_path must have the columns of %s (%s), it has %s",
-			path, strings.Join(f.Names(), ", "), strings.Join(t.Names(), ", "))}
-	}
-	for i, c := range f.Columns {
-		tc := t.Columns[i]
-		if c.Kind == Numeric && tc.Kind == Categorical {
-			row, text := firstNonNumber(tc)
-			return &DataError{File: opt.TestPath, Row: lines[row], Column: c.Name,
-				Err: fmt.Errorf("%q is not a number, but the column is numeric in %s", text, path)}
-		}
-		c.Num = append(c.Num, tc.Num...)
-		c.Str = append(c.Str, tc.Str...)
-	}
-	for range t.Splits {
-		f.Splits = append(f.Splits, Test)
-	}
-	f.PresetTest = true
-	return nil
-}
-
-// firstNonNumber returns the first cell of a categorical column that is not a number.
-func firstNonNumber(c *Column) (int, string) {
-	for i, v := range c.Str {
-		if _, err := strconv.ParseFloat(strings.TrimSpace(v), 64); v != "" && err != nil {
-			return i, v
-		}
-	}
-	return 0, ""
+	return f.complete(path, places, opt)
 }
 
 // rawTable is a CSV file read by column, with the file line of each row.
@@ -183,32 +64,31 @@ type numStats struct {
 	firstBadText string
 }
 
-// parseCSV reads data, the contents of path, into a frame without a task yet, and returns the
-// file line of each row.
-func parseCSV(path string, data []byte, opt CSVOptions) (*Frame, []int, error) {
+// parseCSV reads data, the contents of path, into a frame without a task yet.
+func parseCSV(path string, data []byte, opt ReadOptions) (*Frame, rowPlaces, error) {
 	if opt.Target == "" {
-		return nil, nil, &DataError{File: path, Err: errors.New("no target column given")}
+		return nil, rowPlaces{}, &DataError{File: path, Err: errors.New("no target column given")}
 	}
 	delim := delimiterFor(path, opt.Delimiter)
 	raw, err := scanCSV(path, data, delim, nil, opt.Done)
 	if err != nil {
-		return nil, nil, err
+		return nil, rowPlaces{}, err
 	}
 	shaping := len(opt.Derive) > 0 || len(opt.Drop) > 0
 	keep := allColumns(len(raw.header)) // derive may read any column: choose after it
 	if !shaping {
 		if keep, err = chooseColumns(path, raw.header, opt); err != nil {
-			return nil, nil, err
+			return nil, rowPlaces{}, err
 		}
 	}
 	needText, err := textColumns(path, raw, keep, opt.Categorical)
 	if err != nil {
-		return nil, nil, err
+		return nil, rowPlaces{}, err
 	}
 	if needText != nil {
 		second, err := scanCSV(path, data, delim, needText, opt.Done)
 		if err != nil {
-			return nil, nil, err
+			return nil, rowPlaces{}, err
 		}
 		raw.text = second.text
 	}
@@ -224,12 +104,12 @@ func parseCSV(path string, data []byte, opt CSVOptions) (*Frame, []int, error) {
 		if err := f.shape(opt); err != nil {
 			var ne *NoColumnError
 			if errors.As(err, &ne) {
-				return nil, nil, &DataError{File: path, Row: 1, Err: err}
+				return nil, rowPlaces{}, &DataError{File: path, Row: 1, Err: err}
 			}
-			return nil, nil, &DataError{File: path, Err: err}
+			return nil, rowPlaces{}, &DataError{File: path, Err: err}
 		}
 	}
-	return f, raw.lines, nil
+	return f, rowPlaces{raw.lines}, nil
 }
 
 func allColumns(n int) []int {
@@ -443,7 +323,7 @@ func indexOf(xs []string, x string) int {
 
 // chooseColumns returns the header indices to keep: the features (or all)
 // and the target.
-func chooseColumns(path string, header []string, opt CSVOptions) ([]int, error) {
+func chooseColumns(path string, header []string, opt ReadOptions) ([]int, error) {
 	t := indexOf(header, opt.Target)
 	if t < 0 {
 		return nil, &DataError{File: path, Row: 1, Err: &NoColumnError{Role: "target", Name: opt.Target, Columns: header}}
@@ -470,13 +350,3 @@ func chooseColumns(path string, header []string, opt CSVOptions) ([]int, error) 
 // mixedMinNumbers is how many numbers a column needs before a stray word in
 // it is called a typo rather than a sign the column is text.
 const mixedMinNumbers = 20
-
-func checkTargetPresent(path string, f *Frame, lines []int) error {
-	t := f.TargetColumn()
-	for i := range lines {
-		if t.Missing(i) {
-			return &DataError{File: path, Row: lines[i], Column: f.Target, Err: errors.New("the target value is missing")}
-		}
-	}
-	return nil
-}

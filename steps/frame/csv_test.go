@@ -21,7 +21,7 @@ func writeFile(t *testing.T, name, content string) string {
 }
 
 func TestReadCSVIris(t *testing.T) {
-	f, err := ReadCSV("../../examples/iris/data/iris.csv", CSVOptions{Target: "species"})
+	f, err := Read("../../examples/iris/data/iris.csv", ReadOptions{Target: "species"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestReadCSVIris(t *testing.T) {
 }
 
 func TestReadCSVNumericTargets(t *testing.T) {
-	f, err := ReadCSV("../../examples/digits/data/digits.csv", CSVOptions{Target: "digit"})
+	f, err := Read("../../examples/digits/data/digits.csv", ReadOptions{Target: "digit"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestReadCSVNumericTargets(t *testing.T) {
 	}
 	// Numeric labels sort as numbers, not as strings ("10" after "9").
 	p := writeFile(t, "n.csv", "x,y\n1,10\n2,9\n3,2\n")
-	f, err = ReadCSV(p, CSVOptions{Target: "y"})
+	f, err = Read(p, ReadOptions{Target: "y"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,11 +59,11 @@ func TestReadCSVNumericTargets(t *testing.T) {
 	}
 	// Fractions make regression; an explicit task overrides inference.
 	p = writeFile(t, "r.csv", "x,y\n1,0.5\n2,1.5\n3,2\n")
-	if f, err = ReadCSV(p, CSVOptions{Target: "y"}); err != nil || f.Task != Regression || f.Outputs() != 1 {
+	if f, err = Read(p, ReadOptions{Target: "y"}); err != nil || f.Task != Regression || f.Outputs() != 1 {
 		t.Fatalf("task %v err %v", f.Task, err)
 	}
 	p = writeFile(t, "c.csv", "x,y\n1,0\n2,1\n3,1\n")
-	if f, err = ReadCSV(p, CSVOptions{Target: "y", Task: "regression"}); err != nil || f.Task != Regression {
+	if f, err = Read(p, ReadOptions{Target: "y", Task: "regression"}); err != nil || f.Task != Regression {
 		t.Fatalf("override: task %v err %v", f.Task, err)
 	}
 }
@@ -74,7 +74,7 @@ func TestReadCSVManyIntegersIsRegression(t *testing.T) {
 	for i := range 21 {
 		b.WriteString("1," + formatNumber(float64(i)) + "\n")
 	}
-	f, err := ReadCSV(writeFile(t, "m.csv", b.String()), CSVOptions{Target: "y"})
+	f, err := Read(writeFile(t, "m.csv", b.String()), ReadOptions{Target: "y"})
 	if err != nil || f.Task != Regression {
 		t.Fatalf("21 integer values: task %v err %v", f.Task, err)
 	}
@@ -85,7 +85,7 @@ func TestReadCSVQuotingBOMCRLF(t *testing.T) {
 		"\"Smith, John\",1,yes\r\n" +
 		"\"two\nlines\",2,no\r\n" +
 		"\"say \"\"hi\"\"\",NA,yes\r\n"
-	f, err := ReadCSV(writeFile(t, "q.csv", content), CSVOptions{Target: "label"})
+	f, err := Read(writeFile(t, "q.csv", content), ReadOptions{Target: "label"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestReadCSVQuotingBOMCRLF(t *testing.T) {
 
 func TestReadTSVAndMissingMarkers(t *testing.T) {
 	content := "a\tb\tc\ty\n1\tNA\tx\t0\n2\tn/a\t?\t1\n3\tnull\t\t0\n4\tNaN\tz\t1\n"
-	f, err := ReadCSV(writeFile(t, "d.tsv", content), CSVOptions{Target: "y"})
+	f, err := Read(writeFile(t, "d.tsv", content), ReadOptions{Target: "y"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestReadTSVAndMissingMarkers(t *testing.T) {
 
 func TestReadCSVFeaturesAndCategorical(t *testing.T) {
 	content := "zip,a,b,y\n02139,1,2,0\n10001,3,4,1\n"
-	f, err := ReadCSV(writeFile(t, "f.csv", content), CSVOptions{Target: "y", Features: []string{"b", "zip"}, Categorical: []string{"zip"}})
+	f, err := Read(writeFile(t, "f.csv", content), ReadOptions{Target: "y", Features: []string{"b", "zip"}, Categorical: []string{"zip"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,37 +138,37 @@ func TestReadCSVErrors(t *testing.T) {
 	many := "a,y\n" + strings.Repeat("1,0\n2,1\n", 15) + "abc,1\n"
 	cases := []struct {
 		name, content string
-		opt           CSVOptions
+		opt           ReadOptions
 		row           int
 		column, msg   string
 	}{
-		{"empty", "", CSVOptions{Target: "y"}, 0, "", "empty"},
-		{"blank", "\r\n  \n", CSVOptions{Target: "y"}, 0, "", "empty"},
-		{"header only", "a,y\n", CSVOptions{Target: "y"}, 1, "", "no data rows"},
-		{"ragged", "a,y\n1,0\n2,1,3\n", CSVOptions{Target: "y"}, 3, "", "ragged"},
-		{"short", "a,y\n1,0\n2\n", CSVOptions{Target: "y"}, 3, "", "ragged"},
-		{"bad quote", "a,y\n\"1,0\n", CSVOptions{Target: "y"}, 2, "", "quote"},
-		{"duplicate header", "a,a,y\n1,2,0\n", CSVOptions{Target: "y"}, 1, "a", "duplicate"},
-		{"empty header", "a,,y\n1,2,0\n", CSVOptions{Target: "y"}, 1, "", "empty"},
-		{"no target", "a,b\n1,2\n", CSVOptions{Target: "y"}, 1, "", `target column "y" not found (columns: a, b)`},
-		{"target misspelt", "a,label\n1,2\n", CSVOptions{Target: "labels"}, 1, "", `(did you mean "label"?)`},
-		{"target not given", "a,b\n1,2\n", CSVOptions{}, 0, "", "no target"},
-		{"unknown feature", "a,y\n1,0\n", CSVOptions{Target: "y", Features: []string{"b"}}, 1, "", `feature column "b" not found`},
-		{"beyond float32", "a,y\n1,0\n1e308,1\n", CSVOptions{Target: "y"}, 3, "a", "outside the range"},
-		{"negative beyond float32", "a,y\n1,0\n2,1\n-4e38,1\n", CSVOptions{Target: "y"}, 4, "a", "outside the range"},
-		{"not UTF-8", "a,y\n1,0\n2,\xe9t\xe9\n", CSVOptions{Target: "y"}, 3, "y", "not valid UTF-8"},
-		{"unknown categorical", "a,y\n1,0\n", CSVOptions{Target: "y", Categorical: []string{"q"}}, 1, "q", "no such column"},
-		{"one class", "a,y\n1,cat\n2,cat\n", CSVOptions{Target: "y"}, 0, "y", "1 class"},
-		{"missing target", "a,y\n1,0\n2,\n", CSVOptions{Target: "y"}, 3, "y", "missing"},
-		{"line after a quoted newline", "a,y\n\"p\nq\",0\nb,\n", CSVOptions{Target: "y"}, 4, "y", "missing"},
-		{"ragged after CRLF", "a,y\r\n1,0\r\n2\r\n", CSVOptions{Target: "y"}, 3, "", "ragged"},
-		{"text regression", "a,y\n1,x\n2,z\n", CSVOptions{Target: "y", Task: "regression"}, 0, "y", "not numeric"},
-		{"unknown task", "a,y\n1,0\n2,1\n", CSVOptions{Target: "y", Task: "ranking"}, 0, "y", "unknown task"},
-		{"not a number", many, CSVOptions{Target: "y"}, 32, "a", `"abc" is not a number`},
+		{"empty", "", ReadOptions{Target: "y"}, 0, "", "empty"},
+		{"blank", "\r\n  \n", ReadOptions{Target: "y"}, 0, "", "empty"},
+		{"header only", "a,y\n", ReadOptions{Target: "y"}, 1, "", "no data rows"},
+		{"ragged", "a,y\n1,0\n2,1,3\n", ReadOptions{Target: "y"}, 3, "", "ragged"},
+		{"short", "a,y\n1,0\n2\n", ReadOptions{Target: "y"}, 3, "", "ragged"},
+		{"bad quote", "a,y\n\"1,0\n", ReadOptions{Target: "y"}, 2, "", "quote"},
+		{"duplicate header", "a,a,y\n1,2,0\n", ReadOptions{Target: "y"}, 1, "a", "duplicate"},
+		{"empty header", "a,,y\n1,2,0\n", ReadOptions{Target: "y"}, 1, "", "empty"},
+		{"no target", "a,b\n1,2\n", ReadOptions{Target: "y"}, 1, "", `target column "y" not found (columns: a, b)`},
+		{"target misspelt", "a,label\n1,2\n", ReadOptions{Target: "labels"}, 1, "", `(did you mean "label"?)`},
+		{"target not given", "a,b\n1,2\n", ReadOptions{}, 0, "", "no target"},
+		{"unknown feature", "a,y\n1,0\n", ReadOptions{Target: "y", Features: []string{"b"}}, 1, "", `feature column "b" not found`},
+		{"beyond float32", "a,y\n1,0\n1e308,1\n", ReadOptions{Target: "y"}, 3, "a", "outside the range"},
+		{"negative beyond float32", "a,y\n1,0\n2,1\n-4e38,1\n", ReadOptions{Target: "y"}, 4, "a", "outside the range"},
+		{"not UTF-8", "a,y\n1,0\n2,\xe9t\xe9\n", ReadOptions{Target: "y"}, 3, "y", "not valid UTF-8"},
+		{"unknown categorical", "a,y\n1,0\n", ReadOptions{Target: "y", Categorical: []string{"q"}}, 1, "q", "no such column"},
+		{"one class", "a,y\n1,cat\n2,cat\n", ReadOptions{Target: "y"}, 0, "y", "1 class"},
+		{"missing target", "a,y\n1,0\n2,\n", ReadOptions{Target: "y"}, 3, "y", "missing"},
+		{"line after a quoted newline", "a,y\n\"p\nq\",0\nb,\n", ReadOptions{Target: "y"}, 4, "y", "missing"},
+		{"ragged after CRLF", "a,y\r\n1,0\r\n2\r\n", ReadOptions{Target: "y"}, 3, "", "ragged"},
+		{"text regression", "a,y\n1,x\n2,z\n", ReadOptions{Target: "y", Task: "regression"}, 0, "y", "not numeric"},
+		{"unknown task", "a,y\n1,0\n2,1\n", ReadOptions{Target: "y", Task: "ranking"}, 0, "y", "unknown task"},
+		{"not a number", many, ReadOptions{Target: "y"}, 32, "a", `"abc" is not a number`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ReadCSV(writeFile(t, "bad.csv", tc.content), tc.opt)
+			_, err := Read(writeFile(t, "bad.csv", tc.content), tc.opt)
 			var de *DataError
 			if !errors.As(err, &de) {
 				t.Fatalf("err = %v, want *DataError", err)
@@ -188,7 +188,7 @@ func TestDataErrorFormat(t *testing.T) {
 }
 
 func TestReadCSVMissingFile(t *testing.T) {
-	_, err := ReadCSV("testdata/nope.csv", CSVOptions{Target: "y"})
+	_, err := Read("testdata/nope.csv", ReadOptions{Target: "y"})
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("err = %v", err)
 	}
@@ -196,7 +196,7 @@ func TestReadCSVMissingFile(t *testing.T) {
 
 func TestMixedColumnIsCategorical(t *testing.T) {
 	// A few numbers among words is a text column, not a typo.
-	f, err := ReadCSV(writeFile(t, "m.csv", "size,y\n1,0\nlarge,1\n3,0\n"), CSVOptions{Target: "y"})
+	f, err := Read(writeFile(t, "m.csv", "size,y\n1,0\nlarge,1\n3,0\n"), ReadOptions{Target: "y"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestMixedColumnIsCategorical(t *testing.T) {
 }
 
 func TestReadCSVInfinityIsNotANumber(t *testing.T) {
-	f, err := ReadCSV(writeFile(t, "i.csv", "a,y\n1,0\ninf,1\n"), CSVOptions{Target: "y"})
+	f, err := Read(writeFile(t, "i.csv", "a,y\n1,0\ninf,1\n"), ReadOptions{Target: "y"})
 	if err != nil {
 		t.Fatal(err)
 	}

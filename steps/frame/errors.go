@@ -15,6 +15,8 @@ type DataError struct {
 	// Row is the 1-based line in the file where the record starts; the
 	// header is line 1. 0 means the whole file.
 	Row int
+	// Rows says Row counts the file's rows, not its lines (Parquet).
+	Rows bool
 	// Column is the column name, or "" when the error is not about one.
 	Column string
 	// Err is what is wrong.
@@ -27,6 +29,8 @@ func (e *DataError) Error() string {
 	switch {
 	case e.Row > 0 && s == "":
 		s = fmt.Sprintf("row %d", e.Row) // records without a file: the row is the record's place
+	case e.Row > 0 && e.Rows:
+		s += fmt.Sprintf(": row %d", e.Row)
 	case e.Row > 0:
 		s += fmt.Sprintf(":%d", e.Row)
 	}
@@ -42,11 +46,11 @@ func (e *DataError) Error() string {
 // Unwrap returns the underlying error.
 func (e *DataError) Unwrap() error { return e.Err }
 
-// NoColumnError is a column named by CSVOptions (the target or a feature)
+// NoColumnError is a column named by ReadOptions (the target or a feature)
 // that the file's header lacks.
 type NoColumnError struct {
 	Role    string // "target" or "feature"
-	Index   int    // the feature's position in CSVOptions.Features
+	Index   int    // the feature's position in ReadOptions.Features
 	Name    string
 	Columns []string // the header
 }

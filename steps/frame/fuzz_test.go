@@ -12,7 +12,7 @@ func FuzzParseCSV(f *testing.F) {
 	f.Add([]byte("\xef\xbb\xbfa;y\r\n\"1;2\",0\r\n"))
 	f.Add([]byte("y\n1\n2\n3\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fr, err := readCSV("f.csv", data, CSVOptions{Target: "y"})
+		fr, err := readCSV("f.csv", data, ReadOptions{Target: "y"})
 		if err != nil {
 			return
 		}

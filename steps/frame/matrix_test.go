@@ -93,7 +93,7 @@ func TestRoundTrip(t *testing.T) {
 func TestWriteToDeterministic(t *testing.T) {
 	var first []byte
 	for range 3 {
-		f, err := ReadCSV("../../examples/iris/data/iris.csv", CSVOptions{Target: "species"})
+		f, err := Read("../../examples/iris/data/iris.csv", ReadOptions{Target: "species"})
 		if err != nil {
 			t.Fatal(err)
 		}

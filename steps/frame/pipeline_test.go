@@ -10,7 +10,7 @@ import (
 // breast_cancer.csv (212 malignant, 357 benign) and checks the counts that
 // a stratified 70/10/20 split must give.
 func TestManifestExample(t *testing.T) {
-	f, err := ReadCSV("../../examples/breast-cancer/data/breast_cancer.csv", CSVOptions{Target: "benign"})
+	f, err := Read("../../examples/breast-cancer/data/breast_cancer.csv", ReadOptions{Target: "benign"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestNormalizeMatchesSklearn(t *testing.T) {
 		"minmax": {0.2962962962962963, 1.0, 1.2941176470588234},
 	}
 	for method, w := range want {
-		f, err := ReadCSV("../../examples/iris/data/iris.csv", CSVOptions{Target: "species"})
+		f, err := Read("../../examples/iris/data/iris.csv", ReadOptions{Target: "species"})
 		if err != nil {
 			t.Fatal(err)
 		}

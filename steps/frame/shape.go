@@ -5,13 +5,13 @@ import (
 	"fmt"
 )
 
-// shape applies a dataset's Derive, Drop and Features (CSVOptions) to a frame just read,
+// shape applies a dataset's Derive, Drop and Features (ReadOptions) to a frame just read,
 // before its target is set. It records what predicting must replay: Fields are the raw
 // columns new data must have (the features as they came, and what derived features read),
 // Transforms the derived features, the drops of columns new data has, and the choice of
 // features. A derived target and the columns only it read are not replayed: new data has
 // neither.
-func (f *Frame) shape(opt CSVOptions) error {
+func (f *Frame) shape(opt ReadOptions) error {
 	raw := make([]Field, len(f.Columns))
 	for i, c := range f.Columns {
 		raw[i] = Field{Name: c.Name, Kind: c.Kind.String()}

@@ -13,7 +13,7 @@ const affairs = "rating,age,yrs,affairs,income\n" +
 
 func TestDeriveTargetThenDrop(t *testing.T) {
 	p := writeFile(t, "affairs.csv", affairs)
-	f, err := ReadCSV(p, CSVOptions{Target: "had_affair",
+	f, err := Read(p, ReadOptions{Target: "had_affair",
 		Derive: []Derive{{Column: "had_affair", Expr: "affairs > 0"}, {Column: "per_year", Expr: "income / age"}},
 		Drop:   []string{"affairs", "income"}})
 	if err != nil {
@@ -53,7 +53,7 @@ func TestDeriveTargetThenDrop(t *testing.T) {
 
 func TestDeriveWithFeatures(t *testing.T) {
 	p := writeFile(t, "affairs.csv", affairs)
-	f, err := ReadCSV(p, CSVOptions{Target: "had_affair", Features: []string{"per_year", "rating"},
+	f, err := Read(p, ReadOptions{Target: "had_affair", Features: []string{"per_year", "rating"},
 		Derive: []Derive{{Column: "had_affair", Expr: "affairs > 0"}, {Column: "per_year", Expr: "income / age"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -62,16 +62,16 @@ func TestDeriveWithFeatures(t *testing.T) {
 		t.Errorf("columns %s", got)
 	}
 	for _, c := range []struct {
-		opt  CSVOptions
+		opt  ReadOptions
 		want string
 	}{
-		{CSVOptions{Target: "had_affair", Derive: []Derive{{Column: "x", Expr: "affairs > 0"}}, Drop: []string{"age"}}, `target column "had_affair" not found`},
-		{CSVOptions{Target: "rating", Features: []string{"per_yer"}, Derive: []Derive{{Column: "per_year", Expr: "income / age"}}}, `feature column "per_yer" not found (did you mean "per_year"?)`},
-		{CSVOptions{Target: "rating", Drop: []string{"rating"}}, `drop: "rating" is the target column`},
-		{CSVOptions{Target: "rating", Drop: []string{"nope"}}, `nope`},
-		{CSVOptions{Target: "rating", Derive: []Derive{{Column: "x", Expr: "affairz > 0"}}}, `affairz`},
+		{ReadOptions{Target: "had_affair", Derive: []Derive{{Column: "x", Expr: "affairs > 0"}}, Drop: []string{"age"}}, `target column "had_affair" not found`},
+		{ReadOptions{Target: "rating", Features: []string{"per_yer"}, Derive: []Derive{{Column: "per_year", Expr: "income / age"}}}, `feature column "per_yer" not found (did you mean "per_year"?)`},
+		{ReadOptions{Target: "rating", Drop: []string{"rating"}}, `drop: "rating" is the target column`},
+		{ReadOptions{Target: "rating", Drop: []string{"nope"}}, `nope`},
+		{ReadOptions{Target: "rating", Derive: []Derive{{Column: "x", Expr: "affairz > 0"}}}, `affairz`},
 	} {
-		_, err := ReadCSV(p, c.opt)
+		_, err := Read(p, c.opt)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: got %v, want %q", c.opt, err, c.want)
 		}
@@ -81,7 +81,7 @@ func TestDeriveWithFeatures(t *testing.T) {
 func TestTestPath(t *testing.T) {
 	train := writeFile(t, "train.csv", "x,c,y\n1,a,0\n2,b,1\n3,a,0\n4,b,1\n5,a,0\n6,b,1\n")
 	test := writeFile(t, "test.csv", "x,c,y\n7,7,1\n8,b,2\n")
-	f, err := ReadCSV(train, CSVOptions{Target: "y", TestPath: test})
+	f, err := Read(train, ReadOptions{Target: "y", TestPath: test})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestTestPath(t *testing.T) {
 		{"x,c,y\nseven,a,1\n", `test.csv:2: column "x": "seven" is not a number, but the column is numeric in`},
 		{"x,c,y\n1,a,\n", `column "y": the target value is missing`},
 	} {
-		_, err := ReadCSV(train, CSVOptions{Target: "y", TestPath: writeFile(t, "test.csv", c.test)})
+		_, err := Read(train, ReadOptions{Target: "y", TestPath: writeFile(t, "test.csv", c.test)})
 		var de *DataError
 		if !errors.As(err, &de) || !strings.Contains(err.Error(), c.want) || !strings.HasSuffix(de.File, "test.csv") {
 			t.Errorf("%q: got %v, want %q", c.test, err, c.want)
@@ -119,7 +119,7 @@ func TestTestPath(t *testing.T) {
 
 func TestSplitColumn(t *testing.T) {
 	p := writeFile(t, "d.csv", "x,fold,y\n1,train,0\n2,test,1\n3,val,0\n4,Train,1\n5,validation,0\n6,train,1\n")
-	f, err := ReadCSV(p, CSVOptions{Target: "y"})
+	f, err := Read(p, ReadOptions{Target: "y"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestSplitColumn(t *testing.T) {
 		t.Errorf("the split column is still a column or a field: %v %v", f.Names(), f.Fields)
 	}
 	bad := writeFile(t, "d.csv", "x,fold,y\n1,train,0\n2,tset,1\n")
-	f, _ = ReadCSV(bad, CSVOptions{Target: "y"})
+	f, _ = Read(bad, ReadOptions{Target: "y"})
 	if err := (SplitData{Column: "fold"}).Apply(f); err == nil || err.Error() != `split: column "fold", data row 2: "tset" is not train, val or test` {
 		t.Errorf("got %v", err)
 	}

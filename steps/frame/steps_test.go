@@ -13,7 +13,7 @@ import (
 // mk parses CSV text into a frame.
 func mk(t *testing.T, content, target string) *Frame {
 	t.Helper()
-	f, err := readCSV("t.csv", []byte(content), CSVOptions{Target: target})
+	f, err := readCSV("t.csv", []byte(content), ReadOptions{Target: target})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -332,7 +332,7 @@ func BenchmarkTokenizeWords(b *testing.B) {
 	for i := range 2000 {
 		sb.WriteString("the plot was not very good but the acting was great and i liked it " + string(rune('a'+i%26)) + "," + string(rune('0'+i%2)) + "\n")
 	}
-	f, err := readCSV("b.csv", []byte(sb.String()), CSVOptions{Target: "label"})
+	f, err := readCSV("b.csv", []byte(sb.String()), ReadOptions{Target: "label"})
 	if err != nil {
 		b.Fatal(err)
 	}
