@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/url"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -42,10 +44,14 @@ func browse(t *testing.T, bin, page string) (dom string, console, requests []str
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	var out, errOut bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, append(quiet, "--enable-logging=stderr", "--v=0", "--log-net-log="+netlog,
-		"--user-data-dir="+filepath.Join(dir, "profile"), "--dump-dom", "file://"+page)...)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
+	if err := runBrowser(t, func() *exec.Cmd {
+		out.Reset()
+		errOut.Reset()
+		cmd := exec.CommandContext(ctx, bin, append(quiet, "--enable-logging=stderr", "--v=0", "--log-net-log="+netlog,
+			"--user-data-dir="+filepath.Join(dir, "profile"), "--dump-dom", "file://"+page)...)
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		return cmd
+	}); err != nil {
 		t.Fatalf("chromium: %v\n%s", err, errOut.String())
 	}
 	for _, line := range strings.Split(errOut.String(), "\n") {
@@ -60,13 +66,32 @@ func browse(t *testing.T, bin, page string) (dom string, console, requests []str
 		}
 	}
 	shot = filepath.Join(dir, "page.png")
-	cmd = exec.CommandContext(ctx, bin, append(quiet, "--window-size=1280,2400", "--user-data-dir="+filepath.Join(dir, "profile2"),
-		"--screenshot="+shot, "file://"+page)...)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Run(); err != nil {
+	if err := runBrowser(t, func() *exec.Cmd {
+		cmd := exec.CommandContext(ctx, bin, append(quiet, "--window-size=1280,2400", "--user-data-dir="+filepath.Join(dir, "profile2"),
+			"--screenshot="+shot, "file://"+page)...)
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		return cmd
+	}); err != nil {
 		t.Fatalf("chromium screenshot: %v", err)
 	}
 	return out.String(), console, requests, shot
+}
+
+// runBrowser runs the command cmd makes, again up to twice when chromium dies of a signal:
+// headless chromium on a VM without a GPU sometimes segfaults as it exits (about one run in
+// six here), which says nothing of the page. Any other failure is returned at once.
+func runBrowser(t *testing.T, cmd func() *exec.Cmd) error {
+	t.Helper()
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		err = cmd().Run()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || !exit.ProcessState.Sys().(syscall.WaitStatus).Signaled() {
+			return err
+		}
+		t.Logf("chromium died (%v) on attempt %d; running it again", err, attempt)
+	}
+	return err
 }
 
 // TestTheProbeSeesRequestsAndConsoleErrors: a page that logs an error and loads an image from

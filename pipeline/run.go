@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"slices"
 	"sort"
 	"strings"
@@ -601,6 +603,7 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 		env.Inputs = append(env.Inputs, in)
 	}
 	err = job.Run(ctx, env)
+	releaseMemory()
 	env.Log.(*prefixWriter).Flush()
 	if err == nil {
 		err = ctx.Err() // a job that finished as the run was cancelled is not stored
@@ -801,5 +804,21 @@ func (p *prefixWriter) Flush() {
 	if len(p.buf) > 0 {
 		p.w.Write(append(append([]byte(p.prefix), p.buf...), '\n'))
 		p.buf = nil
+	}
+}
+
+// bigHeap is the heap goal past which a finished job's memory is handed back at once.
+const bigHeap = 256 << 20
+
+// releaseMemory collects and returns to the system the memory a finished job left, when the
+// heap has grown big. Stages run one after another in one process: without it the garbage of
+// each big stage stayed mapped while the next allocated its own, and a million-row run
+// peaked at 2.0 GB where its largest stage alone takes 0.7 GB. A small heap is left to the
+// collector: the forced collection would cost more than it saves.
+func releaseMemory() {
+	s := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() == metrics.KindUint64 && s[0].Value.Uint64() > bigHeap {
+		debug.FreeOSMemory()
 	}
 }

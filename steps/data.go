@@ -33,14 +33,30 @@ func openInput(env *pipeline.Env, key, name string, kinds ...string) (*os.File, 
 	return f, in, err
 }
 
-// readFrame reads the frame of the data stage this stage needs. Cancelling ctx stops it.
-func readFrame(ctx context.Context, env *pipeline.Env) (*frame.Frame, error) {
+// readFrame reads the frame of the data stage this stage needs: the rows of the given splits,
+// or every row when none is given. Cancelling ctx stops it.
+func readFrame(ctx context.Context, env *pipeline.Env, splits ...frame.Split) (*frame.Frame, error) {
+	return readFrameWith(ctx, env, func(r io.Reader) (*frame.Frame, error) { return frame.ReadFrameOf(r, splits...) })
+}
+
+// readFrameShape reads what a model needs to know of the data (features, outputs, task,
+// vocabularies): the header alone when every feature is a number, else the train rows too,
+// from which categories and vocabularies come.
+func readFrameShape(ctx context.Context, env *pipeline.Env) (*frame.Frame, error) {
+	fr, err := readFrameWith(ctx, env, frame.ReadFrameHeader)
+	if err != nil || fr.AllNumeric() {
+		return fr, err
+	}
+	return readFrame(ctx, env, frame.Train)
+}
+
+func readFrameWith(ctx context.Context, env *pipeline.Env, read func(io.Reader) (*frame.Frame, error)) (*frame.Frame, error) {
 	f, in, err := openInput(env, "data", frameFile, dataKinds...)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fr, err := frame.ReadFrame(bufio.NewReader(ctxIO{ctx: ctx, r: f}))
+	fr, err := read(bufio.NewReaderSize(ctxIO{ctx: ctx, r: f}, 256<<10))
 	if err != nil {
 		return nil, fmt.Errorf("data from stage %s: %w", in.Stage, err)
 	}

@@ -150,7 +150,7 @@ type evaluateJob struct {
 }
 
 func (j *evaluateJob) Run(ctx context.Context, env *pipeline.Env) error {
-	fr, err := readFrame(ctx, env)
+	fr, err := readFrame(ctx, env, j.split)
 	if err != nil {
 		return err
 	}

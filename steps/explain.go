@@ -75,7 +75,7 @@ type explainJob struct {
 const importanceFile = "importance.csv"
 
 func (j *explainJob) Run(ctx context.Context, env *pipeline.Env) error {
-	fr, err := readFrame(ctx, env)
+	fr, err := readFrame(ctx, env, j.split, frame.Train) // the background rows are train rows
 	if err != nil {
 		return err
 	}

@@ -458,7 +458,7 @@ func (j *modelJob) specError(st *manifest.Stage, err error) error {
 }
 
 func (j *modelJob) Run(ctx context.Context, env *pipeline.Env) error {
-	fr, err := readFrame(ctx, env)
+	fr, err := readFrameShape(ctx, env)
 	if err != nil {
 		return err
 	}

@@ -283,7 +283,7 @@ type trainJob struct {
 }
 
 func (j *trainJob) Run(ctx context.Context, env *pipeline.Env) error {
-	fr, err := readFrame(ctx, env)
+	fr, err := readFrame(ctx, env, frame.Train, frame.Val)
 	if err != nil {
 		return err
 	}

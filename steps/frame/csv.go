@@ -1,13 +1,16 @@
 package frame
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -36,7 +39,7 @@ func isMissing(s string) bool {
 
 // readCSV is Read of CSV data already in memory, the contents of path.
 func readCSV(path string, data []byte, opt ReadOptions) (*Frame, error) {
-	f, places, err := parseCSV(path, data, opt)
+	f, places, err := parseCSV(csvSource{path: path, data: data}, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +56,9 @@ type rawTable struct {
 	nums      [][]float64 // by column, first pass: NaN for missing and non-numbers
 	stats     []numStats  // by column, first pass
 	text      [][]string  // by column, second pass: nil for numeric columns
-	err       error       // the first cell no frame can hold, in column badColumn
+	keep      []int       // the columns the first pass parsed
+	intern    []map[string]string
+	err       error // the first cell no frame can hold, in column badColumn
 	badColumn int
 }
 
@@ -64,36 +69,61 @@ type numStats struct {
 	firstBadText string
 }
 
-// parseCSV reads data, the contents of path, into a frame without a task yet.
-func parseCSV(path string, data []byte, opt ReadOptions) (*Frame, rowPlaces, error) {
+// csvSource is a CSV file to read, once per pass: from path, or from data already in memory.
+type csvSource struct {
+	path string
+	data []byte // nil: read the file at path
+}
+
+// open returns the file's bytes and its size (-1 when unknown).
+func (s csvSource) open() (io.ReadCloser, int64, error) {
+	if s.data != nil {
+		return io.NopCloser(bytes.NewReader(s.data)), int64(len(s.data)), nil
+	}
+	f, err := os.Open(s.path)
+	if err != nil {
+		return nil, 0, err
+	}
+	size := int64(-1)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	return f, size, nil
+}
+
+// parseCSV reads a CSV file into a frame without a task yet. It streams the file: a first
+// pass parses the kept columns as numbers, and a second reads again, as text, only the
+// columns that turned out not to be numbers; the file is never held whole.
+func parseCSV(src csvSource, opt ReadOptions) (*Frame, rowPlaces, error) {
+	path := src.path
 	if opt.Target == "" {
 		return nil, rowPlaces{}, &DataError{File: path, Err: errors.New("no target column given")}
 	}
 	delim := delimiterFor(path, opt.Delimiter)
-	raw, err := scanCSV(path, data, delim, nil, opt.Done)
+	shaping := len(opt.Derive) > 0 || len(opt.Drop) > 0
+	choose := func(header []string) ([]int, error) {
+		if shaping {
+			return allColumns(len(header)), nil // derive may read any column: choose after it
+		}
+		return chooseColumns(path, header, opt)
+	}
+	raw, err := scanCSV(src, delim, choose, nil, opt.Done)
 	if err != nil {
 		return nil, rowPlaces{}, err
 	}
-	shaping := len(opt.Derive) > 0 || len(opt.Drop) > 0
-	keep := allColumns(len(raw.header)) // derive may read any column: choose after it
-	if !shaping {
-		if keep, err = chooseColumns(path, raw.header, opt); err != nil {
-			return nil, rowPlaces{}, err
-		}
-	}
-	needText, err := textColumns(path, raw, keep, opt.Categorical)
+	needText, err := textColumns(path, raw, raw.keep, opt.Categorical)
 	if err != nil {
 		return nil, rowPlaces{}, err
 	}
 	if needText != nil {
-		second, err := scanCSV(path, data, delim, needText, opt.Done)
+		second, err := scanCSV(src, delim, nil, needText, opt.Done)
 		if err != nil {
 			return nil, rowPlaces{}, err
 		}
 		raw.text = second.text
 	}
 	f := &Frame{Target: opt.Target, Splits: make([]Split, len(raw.lines))}
-	for _, j := range keep {
+	for _, j := range raw.keep {
 		col := &Column{Name: raw.header[j], Kind: Numeric, Num: raw.nums[j]}
 		if raw.text != nil && raw.text[j] != nil {
 			col = &Column{Name: raw.header[j], Kind: Categorical, Str: raw.text[j]}
@@ -162,18 +192,28 @@ func delimiterFor(path string, d rune) rune {
 	return ','
 }
 
-// scanCSV reads the file. With text nil it parses every cell as a number
-// into nums and stats; else it keeps the text of the columns marked in text,
-// with missing cells as "".
-func scanCSV(path string, data []byte, delim rune, text []bool, done <-chan struct{}) (*rawTable, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, &DataError{File: path, Err: errors.New("the file is empty (a header row is required)")}
+// scanCSV reads the file once. A numeric pass (text nil) parses the columns choose keeps as
+// numbers into nums and stats; a text pass keeps the text of the columns marked in text,
+// with missing cells as "". A ragged row or a bad cell stops it at once, however long the
+// file.
+func scanCSV(src csvSource, delim rune, choose func([]string) ([]int, error), text []bool, done <-chan struct{}) (*rawTable, error) {
+	path := src.path
+	rc, size, err := src.open()
+	if err != nil {
+		return nil, err
 	}
-	r := csv.NewReader(bytes.NewReader(data))
+	defer rc.Close()
+	br := bufio.NewReaderSize(rc, 256<<10)
+	if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
+		br.Discard(3)
+	}
+	r := csv.NewReader(br)
 	r.Comma = delim
 	r.ReuseRecord = true
 	header, err := r.Read()
+	if errors.Is(err, io.EOF) || err == nil && len(header) == 1 && strings.TrimSpace(header[0]) == "" {
+		return nil, &DataError{File: path, Err: errors.New("the file is empty (a header row is required)")}
+	}
 	if err != nil {
 		return nil, csvError(path, err)
 	}
@@ -181,7 +221,13 @@ func scanCSV(path string, data []byte, delim rune, text []bool, done <-chan stru
 	if err := checkHeader(path, header); err != nil {
 		return nil, err
 	}
-	t := newRawTable(header, bytes.Count(data, []byte{'\n'}), text)
+	var keep []int
+	if text == nil {
+		if keep, err = choose(header); err != nil {
+			return nil, err
+		}
+	}
+	t := newRawTable(header, keep, text)
 	for {
 		rec, err := r.Read()
 		if err != nil {
@@ -194,8 +240,13 @@ func scanCSV(path string, data []byte, delim rune, text []bool, done <-chan stru
 			continue // a blank-looking line of spaces
 		}
 		line, _ := r.FieldPos(0)
-		if len(t.lines)%8192 == 0 && closed(done) {
+		switch n := len(t.lines); {
+		case n%8192 == 0 && closed(done):
 			return nil, ErrCanceled
+		case n == 1024 && size > 0:
+			// Size the columns from the first rows' length, so that they are not
+			// regrown (and, for a moment, held twice) as they fill.
+			t.reserve(int(float64(size)/float64(r.InputOffset())*1024*1.02) + 64)
 		}
 		t.add(line, rec, text)
 		if t.err != nil {
@@ -218,23 +269,43 @@ func closed(done <-chan struct{}) bool {
 	}
 }
 
-func newRawTable(header []string, rowsGuess int, text []bool) *rawTable {
-	t := &rawTable{header: header, lines: make([]int, 0, rowsGuess)}
+// newRawTable makes the table of a numeric pass over the columns keep, or of a text pass
+// over the columns marked in text.
+func newRawTable(header []string, keep []int, text []bool) *rawTable {
+	t := &rawTable{header: header, keep: keep}
 	if text != nil {
 		t.text = make([][]string, len(header))
-		for j, keep := range text {
-			if keep {
-				t.text[j] = make([]string, 0, rowsGuess)
+		for j, want := range text {
+			if want {
+				t.text[j] = []string{}
 			}
 		}
 		return t
 	}
 	t.nums = make([][]float64, len(header))
 	t.stats = make([]numStats, len(header))
-	for j := range t.nums {
-		t.nums[j] = make([]float64, 0, rowsGuess)
+	for _, j := range keep {
+		t.nums[j] = []float64{}
 	}
 	return t
+}
+
+// reserve grows every column to hold rows rows without reallocating.
+func (t *rawTable) reserve(rows int) {
+	if rows <= cap(t.lines) {
+		return
+	}
+	t.lines = slices.Grow(t.lines, rows-len(t.lines))
+	for j := range t.nums {
+		if t.nums[j] != nil {
+			t.nums[j] = slices.Grow(t.nums[j], rows-len(t.nums[j]))
+		}
+	}
+	for j := range t.text {
+		if t.text[j] != nil {
+			t.text[j] = slices.Grow(t.text[j], rows-len(t.text[j]))
+		}
+	}
 }
 
 // add appends one record.
@@ -244,27 +315,49 @@ func (t *rawTable) add(line int, rec []string, text []bool) {
 	if text != nil {
 		for j, v := range rec {
 			if text[j] {
-				if isMissing(v) {
-					v = ""
-				}
-				t.text[j] = append(t.text[j], v)
+				t.text[j] = append(t.text[j], t.interned(j, v))
 			}
 		}
 		return
 	}
-	for j, v := range rec {
+	for _, j := range t.keep {
+		v := rec[j]
 		x := t.stats[j].parse(v, row)
 		if math.Abs(x) > math.MaxFloat32 {
 			t.err, t.badColumn = fmt.Errorf("%s is outside the range models compute in (float32, |x| <= 3.4e38); rescale the column", strings.TrimSpace(v)), j
 			return
 		}
-		if !utf8.ValidString(v) {
+		if x != x && !utf8.ValidString(v) { // a number is ASCII: only other cells need the check
 			// JSON, and so the frame, would replace the bytes and could merge distinct values.
 			t.err, t.badColumn = fmt.Errorf("%q is not valid UTF-8; convert the file (e.g. iconv -f latin1 -t utf-8)", v), j
 			return
 		}
 		t.nums[j] = append(t.nums[j], x)
 	}
+}
+
+// interned returns cell v of column j as a string of its own (a cell shares the memory of
+// its whole record), one copy per distinct value while there are few, missing as "".
+func (t *rawTable) interned(j int, v string) string {
+	if isMissing(v) {
+		return ""
+	}
+	if t.intern == nil {
+		t.intern = make([]map[string]string, len(t.header))
+	}
+	m := t.intern[j]
+	if m == nil {
+		m = map[string]string{}
+		t.intern[j] = m
+	}
+	if s, ok := m[v]; ok {
+		return s
+	}
+	s := strings.Clone(v)
+	if len(m) < maxInterned {
+		m[s] = s
+	}
+	return s
 }
 
 // parse returns the number in cell v of row, NaN when it is missing or not
@@ -277,7 +370,8 @@ func (st *numStats) parse(v string, row int) float64 {
 	if err != nil || math.IsInf(x, 0) {
 		// Infinities are refused like text: no statistic survives them.
 		if st.bad == 0 {
-			st.firstBad, st.firstBadText = row, v
+			// A copy, and a short one: the cell shares its record's memory, and may be huge.
+			st.firstBad, st.firstBadText = row, strings.Clone(v[:min(len(v), 200)])
 		}
 		st.bad++
 		return math.NaN()

@@ -2,12 +2,15 @@ package frame
 
 import (
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // writeFile writes content to a file named name in a temporary folder.
@@ -212,5 +215,48 @@ func TestReadCSVInfinityIsNotANumber(t *testing.T) {
 	}
 	if f.Column("a").Kind != Categorical {
 		t.Fatalf("a column with inf is %v", f.Column("a").Kind)
+	}
+}
+
+// TestRaggedRowFailsFast: reading stops at the first ragged row. The file is a pipe whose
+// writer never ends, so a reader that went on to the end would never return.
+func TestRaggedRowFailsFast(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "endless.csv")
+	if err := syscall.Mkfifo(p, 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		w, err := os.OpenFile(p, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		defer w.Close()
+		io.WriteString(w, "a,b,y\n1,2,0\n1,2\n")
+		row := []byte(strings.Repeat("1,2,1\n", 10000))
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := w.Write(row); err != nil {
+				return // the reader closed the pipe
+			}
+		}
+	}()
+	done := make(chan error, 1)
+	go func() {
+		_, err := Read(p, ReadOptions{Target: "y"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "endless.csv:3: wrong number of fields (ragged row)") {
+			t.Errorf("got %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("reading did not stop at the ragged row")
 	}
 }

@@ -21,7 +21,8 @@ import (
 // naming the row and the column.
 func ReadFeatures(path string, data []byte, fields []Field, delim rune) (*Frame, error) {
 	delim = delimiterFor(path, delim)
-	raw, err := scanCSV(path, data, delim, nil, nil)
+	src := csvSource{path: path, data: data}
+	raw, err := scanCSV(src, delim, allColumnsOf, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +44,7 @@ func ReadFeatures(path string, data []byte, fields []Field, delim rune) (*Frame,
 		}
 	}
 	if text != nil {
-		second, err := scanCSV(path, data, delim, text, nil)
+		second, err := scanCSV(src, delim, nil, text, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -178,3 +179,5 @@ func FromRecords(path string, records []map[string]any, fields []Field) (*Frame,
 	}
 	return f, nil
 }
+
+func allColumnsOf(header []string) ([]int, error) { return allColumns(len(header)), nil }

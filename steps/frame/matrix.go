@@ -118,3 +118,14 @@ func (f *Frame) targets(idx []int, s Split) ([]float32, error) {
 	}
 	return Y, nil
 }
+
+// AllNumeric reports whether every feature column is numeric: then the features are the
+// columns themselves, known without the rows.
+func (f *Frame) AllNumeric() bool {
+	for _, c := range f.featureColumns() {
+		if c.Kind != Numeric {
+			return false
+		}
+	}
+	return true
+}

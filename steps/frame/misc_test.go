@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"strings"
@@ -106,5 +107,47 @@ func TestRowDynamicKey(t *testing.T) {
 	apply(t, f, Filter{Expr: `row["a"] > 0 && row[k] > 2`})
 	if !reflect.DeepEqual(f.Column("k").Str, []string{"b", "a"}) {
 		t.Fatalf("k = %v", f.Column("k").Str)
+	}
+}
+
+// TestReadFrameOfSplits: reading some splits keeps exactly their rows, in order, with their
+// sources; a categorical feature brings the train rows along; the header alone has no rows.
+func TestReadFrameOfSplits(t *testing.T) {
+	f, err := Generate(GenOptions{Kind: "blobs", N: 50, Features: 3, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (SplitData{Test: 0.3, Val: 0.2, Seed: 2}).Apply(f); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	f.WriteTo(&buf)
+	test, err := ReadFrameOf(bytes.NewReader(buf.Bytes()), Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if test.Rows() != f.Count(Test) || test.Count(Test) != test.Rows() {
+		t.Fatalf("%d rows, want the %d test rows", test.Rows(), f.Count(Test))
+	}
+	j := 0
+	for i := range f.Rows() {
+		if f.Splits[i] != Test {
+			continue
+		}
+		if test.Source[j] != f.Source[i] || test.Columns[1].Num[j] != f.Columns[1].Num[i] {
+			t.Fatalf("test row %d differs from row %d", j, i)
+		}
+		j++
+	}
+	h, err := ReadFrameHeader(bytes.NewReader(buf.Bytes()))
+	if err != nil || h.Rows() != 0 || len(h.Columns) != len(f.Columns) || !h.AllNumeric() || h.Outputs() != f.Outputs() {
+		t.Errorf("header: %v, %d rows, %d columns", err, h.Rows(), len(h.Columns))
+	}
+	f.Columns[0] = &Column{Name: f.Columns[0].Name, Kind: Categorical, Str: make([]string, f.Rows())}
+	buf.Reset()
+	f.WriteTo(&buf)
+	test, _ = ReadFrameOf(bytes.NewReader(buf.Bytes()), Test)
+	if test.Count(Train) != f.Count(Train) || test.Count(Val) != 0 {
+		t.Errorf("with a categorical feature: train %d val %d, want %d and 0", test.Count(Train), test.Count(Val), f.Count(Train))
 	}
 }

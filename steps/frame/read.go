@@ -3,7 +3,6 @@ package frame
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,11 +64,7 @@ func parseFile(path string, opt ReadOptions) (*Frame, rowPlaces, error) {
 	if isParquet(path) {
 		return parseParquet(path, opt)
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, rowPlaces{}, err
-	}
-	return parseCSV(path, data, opt)
+	return parseCSV(csvSource{path: path}, opt)
 }
 
 // rowPlaces locate a frame's rows in the file they were read from, for errors: a CSV's rows

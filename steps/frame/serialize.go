@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 )
 
 // The binary frame format, version 2, all integers little-endian:
@@ -82,7 +83,8 @@ func (f *Frame) WriteTo(w io.Writer) (int64, error) {
 	buf := []byte(frameMagic)
 	buf = binary.LittleEndian.AppendUint32(buf, frameVersion)
 	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(js)))
-	cw.write(append(buf, js...))
+	cw.write(buf)
+	cw.write(js)
 	tags := make([]byte, len(f.Splits))
 	for i, s := range f.Splits {
 		tags[i] = byte(s)
@@ -133,7 +135,46 @@ func encodeLevels(vals []string) ([]string, []uint32) {
 }
 
 // ReadFrame reads a frame written by WriteTo.
-func ReadFrame(r io.Reader) (*Frame, error) {
+func ReadFrame(r io.Reader) (*Frame, error) { return ReadFrameOf(r) }
+
+// ReadFrameOf reads the rows of a frame written by WriteTo that are in one of splits (every
+// row when none is given): a stage that uses one split holds only its rows. When a feature is
+// not numeric the Train rows are read too, since its categories or vocabulary come from them.
+func ReadFrameOf(r io.Reader, splits ...Split) (*Frame, error) {
+	h, err := readHeader(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(splits) > 0 && !slices.Contains(splits, Train) {
+		for _, fc := range h.Columns {
+			if fc.Kind != Numeric.String() && fc.Name != h.Target {
+				splits = append(splits[:len(splits):len(splits)], Train)
+				break
+			}
+		}
+	}
+	return readBody(r, h, splits)
+}
+
+// ReadFrameHeader reads what a frame written by WriteTo says of itself (columns, target,
+// task, classes, transforms) without its rows: the frame has columns but no rows.
+func ReadFrameHeader(r io.Reader) (*Frame, error) {
+	h, err := readHeader(r)
+	if err != nil {
+		return nil, err
+	}
+	f := h.frame()
+	for _, fc := range h.Columns {
+		c, err := fc.column()
+		if err != nil {
+			return nil, fmt.Errorf("read frame column %q: %w", fc.Name, err)
+		}
+		f.Columns = append(f.Columns, c)
+	}
+	return f, nil
+}
+
+func readHeader(r io.Reader) (*fileHeader, error) {
 	pre := make([]byte, len(frameMagic)+8)
 	if _, err := io.ReadFull(r, pre); err != nil {
 		return nil, fmt.Errorf("read frame: %w", err)
@@ -159,32 +200,54 @@ func ReadFrame(r io.Reader) (*Frame, error) {
 	if h.Rows < 0 || h.Rows > maxRows {
 		return nil, fmt.Errorf("read frame: row count %d is out of range", h.Rows)
 	}
-	return readBody(r, &h)
+	return &h, nil
 }
 
-func readBody(r io.Reader, h *fileHeader) (*Frame, error) {
-	f := &Frame{Target: h.Target, Task: h.Task, ClassLabels: h.Classes, Transforms: h.Transforms, Fields: h.Fields, PresetTest: h.PresetTest}
+func (h *fileHeader) frame() *Frame {
+	return &Frame{Target: h.Target, Task: h.Task, ClassLabels: h.Classes, Transforms: h.Transforms, Fields: h.Fields, PresetTest: h.PresetTest}
+}
+
+func (fc fileColumn) column() (*Column, error) {
+	c := &Column{Name: fc.Name, OneHot: fc.OneHot, Token: fc.Token, TextOpts: fc.Text}
+	switch fc.Kind {
+	case "numeric":
+	case "categorical":
+		c.Kind = Categorical
+	default:
+		return nil, fmt.Errorf("unknown column kind %q", fc.Kind)
+	}
+	return c, nil
+}
+
+func readBody(r io.Reader, h *fileHeader, splits []Split) (*Frame, error) {
+	f := h.frame()
+	// The tags come first and are read whole, so the row count is backed by bytes that exist
+	// before anything is sized by it.
 	tags, err := readN(r, h.Rows)
 	if err != nil {
 		return nil, fmt.Errorf("read frame splits: %w", err)
 	}
-	f.Splits = make([]Split, h.Rows)
+	keep := make([]bool, h.Rows)
+	kept := 0
 	for i, t := range tags {
 		if t > byte(Test) {
 			return nil, fmt.Errorf("read frame: row %d has split tag %d", i+1, t)
 		}
-		f.Splits[i] = Split(t)
+		keep[i] = len(splits) == 0 || slices.Contains(splits, Split(t))
+		if keep[i] {
+			f.Splits = append(f.Splits, Split(t))
+			kept++
+		}
 	}
-	src, err := readN(r, 4*h.Rows)
-	if err != nil {
+	f.Source = make([]int, 0, kept)
+	if err := readWords(r, 4, keep, func(b []byte) { f.Source = append(f.Source, int(binary.LittleEndian.Uint32(b))) }); err != nil {
 		return nil, fmt.Errorf("read frame source rows: %w", err)
 	}
-	f.Source = make([]int, h.Rows)
-	for i := range f.Source {
-		f.Source[i] = int(binary.LittleEndian.Uint32(src[4*i:]))
-	}
 	for _, fc := range h.Columns {
-		c, err := readColumn(r, fc, h.Rows)
+		c, err := fc.column()
+		if err == nil {
+			err = readColumn(r, c, fc.Levels, keep, kept)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read frame column %q: %w", fc.Name, err)
 		}
@@ -193,38 +256,54 @@ func readBody(r io.Reader, h *fileHeader) (*Frame, error) {
 	return f, nil
 }
 
-func readColumn(r io.Reader, fc fileColumn, rows int) (*Column, error) {
-	c := &Column{Name: fc.Name, OneHot: fc.OneHot, Token: fc.Token, TextOpts: fc.Text}
-	switch fc.Kind {
-	case "numeric":
-		buf, err := readN(r, 8*rows)
-		if err != nil {
-			return nil, err
-		}
-		c.Num = make([]float64, rows)
-		for i := range c.Num {
-			c.Num[i] = math.Float64frombits(binary.LittleEndian.Uint64(buf[8*i:]))
-		}
-	case "categorical":
-		c.Kind = Categorical
-		buf, err := readN(r, 4*rows)
-		if err != nil {
-			return nil, err
-		}
-		c.Str = make([]string, rows)
-		for i := range c.Str {
-			k := binary.LittleEndian.Uint32(buf[4*i:])
-			if k > uint32(len(fc.Levels)) {
-				return nil, fmt.Errorf("row %d has code %d beyond %d levels", i+1, k, len(fc.Levels))
-			}
-			if k > 0 {
-				c.Str[i] = fc.Levels[k-1]
-			}
-		}
-	default:
-		return nil, fmt.Errorf("unknown column kind %q", fc.Kind)
+// readColumn reads a column's values for the rows keep marks.
+func readColumn(r io.Reader, c *Column, levels []string, keep []bool, kept int) error {
+	if c.Kind == Numeric {
+		c.Num = make([]float64, 0, kept)
+		return readWords(r, 8, keep, func(b []byte) { c.Num = append(c.Num, math.Float64frombits(binary.LittleEndian.Uint64(b))) })
 	}
-	return c, nil
+	c.Str = make([]string, 0, kept)
+	var bad error
+	err := readWords(r, 4, keep, func(b []byte) {
+		k := binary.LittleEndian.Uint32(b)
+		switch {
+		case k > uint32(len(levels)):
+			if bad == nil {
+				bad = fmt.Errorf("row %d has code %d beyond %d levels", len(c.Str)+1, k, len(levels))
+			}
+			c.Str = append(c.Str, "")
+		case k > 0:
+			c.Str = append(c.Str, levels[k-1])
+		default:
+			c.Str = append(c.Str, "")
+		}
+	})
+	if err == nil {
+		err = bad
+	}
+	return err
+}
+
+// readWords reads len(keep) values of size bytes in chunks, handing those keep marks to use.
+func readWords(r io.Reader, size int, keep []bool, use func([]byte)) error {
+	const chunk = 8192
+	buf := make([]byte, chunk*size)
+	for start := 0; start < len(keep); start += chunk {
+		n := min(chunk, len(keep)-start)
+		b := buf[:n*size]
+		if _, err := io.ReadFull(r, b); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		for i, k := range keep[start : start+n] {
+			if k {
+				use(b[i*size : (i+1)*size])
+			}
+		}
+	}
+	return nil
 }
 
 // readN reads exactly n bytes. Past a megabyte it grows its buffer only as
