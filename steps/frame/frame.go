@@ -39,7 +39,7 @@ import (
 // Version identifies the behaviour of this package: it changes whenever the
 // same input and options can give a different frame, so that a cache keyed
 // on it misses instead of serving stale data.
-const Version = "3"
+const Version = "4"
 
 // Kind says how a column stores its values.
 type Kind uint8

@@ -11,18 +11,25 @@ import (
 	"slices"
 )
 
-// The binary frame format, version 2, all integers little-endian:
+// The binary frame format, version 3, all integers little-endian:
 //
 //	magic "LOOMFRM\x00" | uint32 version | uint32 n | n bytes of JSON header
-//	| rows bytes of split tags | rows uint32 source rows | each column in order:
-//	  numeric: rows float64 bits; categorical: rows uint32 codes
+//	| rows bytes of split tags | rows uint32 source rows, unless the header says
+//	  they are 0, 1, 2… | each column in order:
+//	  numeric: rows float64 bits, or float32 bits when the header's bits is 32;
+//	  categorical: rows codes of bits/8 bytes (8, 16, or 0 for 32)
 //	  (0 missing, k+1 = header levels[k], levels in order of first use).
+//
+// Compactness is lossless: a numeric column is stored in float32 only when every value
+// is exactly a float32 (counts, one-hot indicators, integers below 2^24, halves), codes
+// take the fewest bytes their levels need, and sources that count the rows are not
+// stored. Version 2 (every number float64, codes uint32, sources stored) is still read.
 //
 // The header is a struct marshalled by encoding/json, so there is no map
 // iteration order in it and the same frame always gives the same bytes.
 const (
 	frameMagic   = "LOOMFRM\x00"
-	frameVersion = 2
+	frameVersion = 3
 	maxHeader    = 1 << 30
 	maxRows      = 1 << 31 // a damaged header must not ask for terabytes
 )
@@ -36,6 +43,8 @@ type fileHeader struct {
 	Transforms []Transform  `json:"transforms,omitempty"`
 	Fields     []Field      `json:"fields,omitempty"`
 	PresetTest bool         `json:"preset_test,omitempty"`
+	// CountingSources says every row's source is its index: they are not stored.
+	CountingSources bool `json:"counting_sources,omitempty"`
 }
 
 type fileColumn struct {
@@ -46,6 +55,20 @@ type fileColumn struct {
 	// Token and Text carry Column.Token and Column.TextOpts.
 	Token bool         `json:"token,omitempty"`
 	Text  *TextOptions `json:"text,omitempty"`
+	// Bits is the width of each stored value when it is not the kind's widest (64 for
+	// numbers, 32 for codes).
+	Bits int `json:"bits,omitempty"`
+}
+
+// width returns the bytes each value of the column takes in the file.
+func (fc fileColumn) width() int {
+	switch {
+	case fc.Bits != 0:
+		return fc.Bits / 8
+	case fc.Kind == Numeric.String():
+		return 8
+	}
+	return 4
 }
 
 type countWriter struct {
@@ -66,12 +89,21 @@ func (c *countWriter) write(p []byte) {
 // WriteTo writes the frame in loom's binary frame format. Equal frames give
 // identical bytes, and ReadFrame restores the frame exactly, NaN included.
 func (f *Frame) WriteTo(w io.Writer) (int64, error) {
-	h := fileHeader{Rows: f.Rows(), Target: f.Target, Task: f.Task, Classes: f.ClassLabels, Transforms: f.Transforms, Fields: f.Fields, PresetTest: f.PresetTest}
+	h := fileHeader{Rows: f.Rows(), Target: f.Target, Task: f.Task, Classes: f.ClassLabels, Transforms: f.Transforms, Fields: f.Fields,
+		PresetTest: f.PresetTest, CountingSources: countingSources(f)}
 	codes := make([][]uint32, len(f.Columns))
 	for i, c := range f.Columns {
 		fc := fileColumn{Name: c.Name, Kind: c.Kind.String(), OneHot: c.OneHot, Token: c.Token, Text: c.TextOpts}
 		if c.Kind == Categorical {
 			fc.Levels, codes[i] = encodeLevels(c.Str)
+			switch {
+			case len(fc.Levels) < 1<<8:
+				fc.Bits = 8
+			case len(fc.Levels) < 1<<16:
+				fc.Bits = 16
+			}
+		} else if exactInFloat32(c.Num) {
+			fc.Bits = 32
 		}
 		h.Columns = append(h.Columns, fc)
 	}
@@ -91,28 +123,85 @@ func (f *Frame) WriteTo(w io.Writer) (int64, error) {
 	}
 	cw.write(tags)
 	buf = buf[:0]
-	for i := range f.Splits {
-		src := i // a frame made without setTarget: every row is its own
-		if f.Source != nil {
-			src = f.Source[i]
+	if !h.CountingSources {
+		for _, src := range f.Source {
+			buf = binary.LittleEndian.AppendUint32(buf, uint32(src))
 		}
-		buf = binary.LittleEndian.AppendUint32(buf, uint32(src))
 	}
 	cw.write(buf)
 	for i, c := range f.Columns {
 		buf = buf[:0]
-		if c.Kind == Numeric {
+		switch fc := h.Columns[i]; {
+		case c.Kind == Numeric && fc.Bits == 32:
+			for _, v := range c.Num {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(float32(v)))
+			}
+		case c.Kind == Numeric:
 			for _, v := range c.Num {
 				buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
 			}
-		} else {
+		default:
 			for _, k := range codes[i] {
-				buf = binary.LittleEndian.AppendUint32(buf, k)
+				buf = appendCode(buf, k, fc.width())
 			}
 		}
 		cw.write(buf)
 	}
 	return cw.n, cw.err
+}
+
+// countingSources reports whether every row's source is its index (or the frame, made
+// without setTarget, has no sources).
+func countingSources(f *Frame) bool {
+	for i, s := range f.Source {
+		if s != i {
+			return false
+		}
+	}
+	return true
+}
+
+// exactInFloat32 reports whether every value survives a round trip through float32 bit for
+// bit: a missing value is math.NaN(), which readFloat32 restores, and another NaN is not.
+func exactInFloat32(vals []float64) bool {
+	for _, v := range vals {
+		if float64(float32(v)) != v && math.Float64bits(v) != canonicalNaN {
+			return false
+		}
+	}
+	return true
+}
+
+var canonicalNaN = math.Float64bits(math.NaN())
+
+// readFloat32 widens a stored float32, a NaN to math.NaN().
+func readFloat32(bits uint32) float64 {
+	v := float64(math.Float32frombits(bits))
+	if v != v {
+		return math.NaN()
+	}
+	return v
+}
+
+func appendCode(buf []byte, k uint32, width int) []byte {
+	switch width {
+	case 1:
+		return append(buf, byte(k))
+	case 2:
+		return binary.LittleEndian.AppendUint16(buf, uint16(k))
+	}
+	return binary.LittleEndian.AppendUint32(buf, k)
+}
+
+// readCode reads a code of len(b) bytes.
+func readCode(b []byte) uint32 {
+	switch len(b) {
+	case 1:
+		return uint32(b[0])
+	case 2:
+		return uint32(binary.LittleEndian.Uint16(b))
+	}
+	return binary.LittleEndian.Uint32(b)
 }
 
 func encodeLevels(vals []string) ([]string, []uint32) {
@@ -182,8 +271,8 @@ func readHeader(r io.Reader) (*fileHeader, error) {
 	if string(pre[:len(frameMagic)]) != frameMagic {
 		return nil, errors.New("read frame: not a loom frame (bad magic)")
 	}
-	if v := binary.LittleEndian.Uint32(pre[8:]); v != frameVersion {
-		return nil, fmt.Errorf("read frame: version %d, this loom reads version %d", v, frameVersion)
+	if v := binary.LittleEndian.Uint32(pre[8:]); v != frameVersion && v != 2 {
+		return nil, fmt.Errorf("read frame: version %d, this loom reads versions 2 and %d", v, frameVersion)
 	}
 	n := binary.LittleEndian.Uint32(pre[12:])
 	if n > maxHeader {
@@ -240,13 +329,19 @@ func readBody(r io.Reader, h *fileHeader, splits []Split) (*Frame, error) {
 		}
 	}
 	f.Source = make([]int, 0, kept)
-	if err := readWords(r, 4, keep, func(b []byte) { f.Source = append(f.Source, int(binary.LittleEndian.Uint32(b))) }); err != nil {
+	if h.CountingSources {
+		for i, k := range keep {
+			if k {
+				f.Source = append(f.Source, i)
+			}
+		}
+	} else if err := readWords(r, 4, keep, func(b []byte) { f.Source = append(f.Source, int(binary.LittleEndian.Uint32(b))) }); err != nil {
 		return nil, fmt.Errorf("read frame source rows: %w", err)
 	}
 	for _, fc := range h.Columns {
 		c, err := fc.column()
 		if err == nil {
-			err = readColumn(r, c, fc.Levels, keep, kept)
+			err = readColumn(r, c, fc, keep, kept)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read frame column %q: %w", fc.Name, err)
@@ -257,15 +352,22 @@ func readBody(r io.Reader, h *fileHeader, splits []Split) (*Frame, error) {
 }
 
 // readColumn reads a column's values for the rows keep marks.
-func readColumn(r io.Reader, c *Column, levels []string, keep []bool, kept int) error {
-	if c.Kind == Numeric {
+func readColumn(r io.Reader, c *Column, fc fileColumn, keep []bool, kept int) error {
+	width, levels := fc.width(), fc.Levels
+	switch {
+	case c.Kind == Numeric && width == 4:
+		c.Num = make([]float64, 0, kept)
+		return readWords(r, 4, keep, func(b []byte) { c.Num = append(c.Num, readFloat32(binary.LittleEndian.Uint32(b))) })
+	case c.Kind == Numeric && width == 8:
 		c.Num = make([]float64, 0, kept)
 		return readWords(r, 8, keep, func(b []byte) { c.Num = append(c.Num, math.Float64frombits(binary.LittleEndian.Uint64(b))) })
+	case c.Kind == Numeric || width != 1 && width != 2 && width != 4:
+		return fmt.Errorf("values of %d bits", fc.Bits)
 	}
 	c.Str = make([]string, 0, kept)
 	var bad error
-	err := readWords(r, 4, keep, func(b []byte) {
-		k := binary.LittleEndian.Uint32(b)
+	err := readWords(r, width, keep, func(b []byte) {
+		k := readCode(b)
 		switch {
 		case k > uint32(len(levels)):
 			if bad == nil {
