@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,6 +58,7 @@ type rawTable struct {
 	stats     []numStats  // by column, first pass
 	text      [][]string  // by column, second pass: nil for numeric columns
 	keep      []int       // the columns the first pass parsed
+	huge      bool        // a record was longer than hugeRecord
 	intern    []map[string]string
 	err       error // the first cell no frame can hold, in column badColumn
 	badColumn int
@@ -116,6 +118,11 @@ func parseCSV(src csvSource, opt ReadOptions) (*Frame, rowPlaces, error) {
 		return nil, rowPlaces{}, err
 	}
 	if needText != nil {
+		if raw.huge {
+			// The reader's buffers grew to the huge record's size, twice over: hand them
+			// back before the second pass grows its own.
+			debug.FreeOSMemory()
+		}
 		second, err := scanCSV(src, delim, nil, needText, opt.Done)
 		if err != nil {
 			return nil, rowPlaces{}, err
@@ -228,6 +235,7 @@ func scanCSV(src csvSource, delim rune, choose func([]string) ([]int, error), te
 		}
 	}
 	t := newRawTable(header, keep, text)
+	prev := r.InputOffset()
 	for {
 		rec, err := r.Read()
 		if err != nil {
@@ -247,6 +255,11 @@ func scanCSV(src csvSource, delim rune, choose func([]string) ([]int, error), te
 			// Size the columns from the first rows' length, so that they are not
 			// regrown (and, for a moment, held twice) as they fill.
 			t.reserve(int(float64(size)/float64(r.InputOffset())*1024*1.02) + 64)
+		}
+		if off := r.InputOffset(); off-prev > hugeRecord {
+			t.huge = true
+		} else {
+			prev = off
 		}
 		t.add(line, rec, text)
 		if t.err != nil {
@@ -440,6 +453,10 @@ func chooseColumns(path string, header []string, opt ReadOptions) ([]int, error)
 	}
 	return append(keep, t), nil
 }
+
+// hugeRecord is the length past which a record makes the reader's memory worth returning
+// between passes: encoding/csv holds a record in two buffers and a string of its size.
+const hugeRecord = 1 << 20
 
 // mixedMinNumbers is how many numbers a column needs before a stray word in
 // it is called a typo rather than a sign the column is text.
