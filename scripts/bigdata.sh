@@ -32,7 +32,7 @@ YAML
 peak() { grep -E 'Elapsed|Maximum resident' "$1" | sed 's/^\s*//' | tr '\n' ' '; echo; }
 
 echo "== full run, 1M x 20 ($((size / 1000000)) MB)"
-/usr/bin/time -v ./loom run >run.out 2>time.txt
+/usr/bin/time -v -o time.txt ./loom run >run.out 2>&1
 peak time.txt
 grep -E '│ score' run.out || true
 echo ".loom: $(du -sm .loom | cut -f1) MB"
@@ -62,7 +62,7 @@ with open('cell.csv', 'w') as f:
     for i in range(100): f.write(f'{i},short{i % 5},{i % 2}\n')
     f.write('7,' + 'x' * 20_000_000 + ',1\n')"
 printf 'version: 1\nname: cell\nstages:\n  load: {uses: dataset, with: {path: cell.csv, target: y}}\n' >pipeline.yaml
-/usr/bin/time -v ../loom run >/dev/null 2>time.txt
+/usr/bin/time -v -o time.txt ../loom run >/dev/null 2>&1
 peak time.txt
 cd ..
 
@@ -70,6 +70,6 @@ echo "== a 1 GB file with a ragged row on its third line (loom digests the file 
 mkdir ragged && cd ragged
 { echo 'a,b,y'; echo '1,2,0'; echo '1,2'; yes '1,2,1' | head -n 166000000 || true; } >ragged.csv
 printf 'version: 1\nname: ragged\nstages:\n  load: {uses: dataset, with: {path: ragged.csv, target: y}}\n' >pipeline.yaml
-/usr/bin/time -v ../loom run >out.txt 2>time.txt || true
+/usr/bin/time -v -o time.txt ../loom run >out.txt 2>&1 || true
 grep -o 'ragged.csv:3[^│]*' out.txt | head -1 || true
 peak time.txt
