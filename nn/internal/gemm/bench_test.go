@@ -24,6 +24,8 @@ var benchShapes = []benchShape{
 	{"sq128", false, false, 128, 128, 128},
 	{"sq256", false, false, 256, 256, 256},
 	{"sq512", false, false, 512, 512, 512},
+	{"sq1024", false, false, 1024, 1024, 1024},
+	{"sq2048", false, false, 2048, 2048, 2048},
 	{"fwd128x784x256", false, false, 128, 256, 784},
 	{"fwd128x256x256", false, false, 128, 256, 256},
 	{"dW784x256_AtB", true, false, 784, 256, 128},
