@@ -319,29 +319,61 @@ func (c *Cache) Store(path, ref string) (FileRef, error) {
 	if err != nil {
 		return FileRef{}, err
 	}
-	d := Digest(hex.EncodeToString(h.Sum(nil)))
-	dst := c.ObjectPath(d)
-	out := FileRef{Path: ref, Digest: d, Size: n, Mode: fi.Mode().Perm()}
-	// An object already there is kept, unless it is damaged.
-	if _, err := os.Lstat(dst); err == nil && c.Verify(out) == nil {
-		return out, nil
-	}
-	if err := tmp.Sync(); err != nil {
+	out := FileRef{Path: ref, Digest: Digest(hex.EncodeToString(h.Sum(nil))), Size: n, Mode: fi.Mode().Perm()}
+	return out, c.place(tmp, out)
+}
+
+// StoreMove is Store of a file the cache may take: an artifact a stage wrote under .loom/tmp,
+// on the object store's file system. It is moved into place rather than copied, which for a
+// large frame saves writing it twice. A file with another name (a shell command may link
+// anything into LOOM_OUT) is copied, so that nothing outside the cache turns read-only.
+func (c *Cache) StoreMove(path, ref string) (FileRef, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
 		return FileRef{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return FileRef{}, err
+	}
+	if !soleLink(fi) {
+		return c.Store(path, ref)
+	}
+	defer os.Remove(path) // no-op after a successful rename; the cache's either way
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return FileRef{}, err
+	}
+	out := FileRef{Path: ref, Digest: Digest(hex.EncodeToString(h.Sum(nil))), Size: n, Mode: fi.Mode().Perm()}
+	return out, c.place(f, out)
+}
+
+// place makes f, a complete file on the object store's file system, the object of ref: synced
+// before it is renamed into place, so that not even a power cut leaves an object of the right
+// name with other content. An object already there is kept, unless it is damaged.
+func (c *Cache) place(f *os.File, ref FileRef) error {
+	dst := c.ObjectPath(ref.Digest)
+	if _, err := os.Lstat(dst); err == nil && c.Verify(ref) == nil {
+		return nil
+	}
+	if err := f.Sync(); err != nil {
+		return err
 	}
 	if err := c.checkDir(dst); err != nil {
-		return FileRef{}, err
+		return err
 	}
-	if err := os.Chmod(tmp.Name(), 0o444); err != nil {
-		return FileRef{}, err
+	if err := os.Chmod(f.Name(), 0o444); err != nil {
+		return err
 	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return FileRef{}, err
+	if err := os.Rename(f.Name(), dst); err != nil {
+		return err
 	}
 	if have, err := os.Lstat(dst); err == nil {
-		c.objects.remember(dst, stampOf(have), d) // hashed on the way in
+		c.objects.remember(dst, stampOf(have), ref.Digest) // hashed on the way in
 	}
-	return out, nil
+	return nil
 }
 
 // Restore writes the object of ref to path atomically, replacing what is there. The bytes are

@@ -615,11 +615,11 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 		return nil, err
 	}
 	r := env.result
-	if r.Files, err = ex.storeTree(out, ""); err != nil {
+	if r.Files, err = ex.storeTree(out, "", true); err != nil {
 		return nil, err
 	}
 	for _, o := range job.Outs() {
-		refs, err := ex.storeTree(filepath.Join(ex.m.Dir, o), o)
+		refs, err := ex.storeTree(filepath.Join(ex.m.Dir, o), o, false)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("declared output %s was not written", o)
 		}
@@ -632,11 +632,16 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 }
 
 // storeTree stores the file or every file below the folder at path, naming each by prefix
-// joined with its path relative to path.
+// joined with its path relative to path; with move, the files are the cache's to take
+// (Cache.StoreMove).
 //
 // Outputs hold regular files and folders only: a link would be stored as what it points to and
 // restored as a copy, and a special file could block the read.
-func (ex *executor) storeTree(path, prefix string) ([]FileRef, error) {
+func (ex *executor) storeTree(path, prefix string, move bool) ([]FileRef, error) {
+	store := ex.ws.cache.Store
+	if move {
+		store = ex.ws.cache.StoreMove
+	}
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return nil, err
@@ -645,7 +650,7 @@ func (ex *executor) storeTree(path, prefix string) ([]FileRef, error) {
 		if err := checkStorable(path, fi.Mode()); err != nil {
 			return nil, err
 		}
-		ref, err := ex.ws.cache.Store(path, prefix)
+		ref, err := store(path, prefix)
 		return []FileRef{ref}, err
 	}
 	var refs []FileRef
@@ -657,7 +662,7 @@ func (ex *executor) storeTree(path, prefix string) ([]FileRef, error) {
 			return err
 		}
 		rel, _ := filepath.Rel(path, p)
-		ref, err := ex.ws.cache.Store(p, filepath.ToSlash(filepath.Join(prefix, rel)))
+		ref, err := store(p, filepath.ToSlash(filepath.Join(prefix, rel)))
 		refs = append(refs, ref)
 		return err
 	})

@@ -116,3 +116,22 @@ stages:
 		}
 	}
 }
+
+// TestLinkedArtifactIsCopied: a command may link a workspace file into LOOM_OUT; the cache
+// takes artifacts by moving them, and must not take that one, or its mode, from the workspace.
+func TestLinkedArtifactIsCopied(t *testing.T) {
+	dir := t.TempDir()
+	mustSucceed(t, runIn(t, dir, map[string]string{"data.txt": "mine\n", "pipeline.yaml": `version: 1
+name: link
+stages:
+  s: {uses: shell, with: {run: 'ln data.txt "$LOOM_OUT/data.txt"', deps: [data.txt]}}
+`}))
+	fi, err := os.Stat(filepath.Join(dir, "data.txt"))
+	if err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("data.txt: %v, mode %v", err, fi.Mode())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, ".loom", "out", "s", "data.txt"))
+	if err != nil || string(b) != "mine\n" {
+		t.Errorf("artifact: %q, %v", b, err)
+	}
+}
