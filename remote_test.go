@@ -300,6 +300,9 @@ func checkRemoteEntries(t *testing.T, rem string, round int) {
 	t.Helper()
 	entries, _ := filepath.Glob(filepath.Join(rem, "actions", "*", "*"))
 	for _, p := range entries {
+		if strings.HasPrefix(filepath.Base(p), ".tmp-") {
+			continue // an upload the kill cut short: never linked to an entry's name, never read
+		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)

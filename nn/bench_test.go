@@ -116,6 +116,24 @@ func BenchmarkStepCNN(b *testing.B) {
 	benchTrainer(b, newStepTrainer(b, cnnSpec, LossCrossEntropy, 32, 0), 32)
 }
 
+// cnn28Spec is the 28×28 CNN: conv32-pool-conv64-pool-dense128, as
+// scripts/speed_vs_torch.sh builds it in PyTorch.
+var cnn28Spec = Spec{Inputs: 784, Seed: 1, Layers: []LayerSpec{
+	{Type: LayerReshape, Dims: []int{28, 28, 1}},
+	{Type: LayerConv2D, Filters: 32, Kernel: []int{3}, Activation: "relu"},
+	{Type: LayerMaxPool2D, Size: []int{2}},
+	{Type: LayerConv2D, Filters: 64, Kernel: []int{3}, Activation: "relu"},
+	{Type: LayerMaxPool2D, Size: []int{2}},
+	{Type: LayerFlatten},
+	{Type: LayerDense, Units: 128, Activation: "relu"},
+	{Type: LayerDense, Units: 10, Activation: "softmax"},
+}}
+
+// BenchmarkStepCNN28 is a training step (Adam) of cnn28Spec at batch 64.
+func BenchmarkStepCNN28(b *testing.B) {
+	benchTrainer(b, newStepTrainer(b, cnn28Spec, LossCrossEntropy, 64, 0), 64)
+}
+
 // BenchmarkStepLSTM is a training step of embedding(16) → LSTM(32) over 20 steps at batch 32.
 func BenchmarkStepLSTM(b *testing.B) {
 	benchTrainer(b, newStepTrainer(b, lstmSpec, LossBinaryCrossEntropy, 32, 100), 32)

@@ -260,12 +260,11 @@ func (p *pool2d) forward(x []float32, rows int, _ bool) []float32 {
 					}
 					for ki := 0; ki < g.kh; ki++ {
 						for kj := 0; kj < g.kw; kj++ {
-							at := first + (ki*g.w+kj)*c
-							for ch, v := range x[at : at+c] {
-								if v > dst[ch] {
-									dst[ch], am[ch] = v, int32(at-base+ch)
-								}
+							if ki == 0 && kj == 0 {
+								continue // the copy above
 							}
+							at := first + (ki*g.w+kj)*c
+							maxInto(dst, am, x[at:at+c], int32(at-base))
 						}
 					}
 				} else {
@@ -289,6 +288,24 @@ func (p *pool2d) forward(x []float32, rows int, _ bool) []float32 {
 		}
 	}
 	return out
+}
+
+// maxInto keeps in dst the larger of dst and src, channel by channel, and in am the index
+// (off plus the channel) of a src value taken. It is written without branches on the data:
+// half the comparisons of random activations go each way, and mispredicted branches made max
+// pooling a quarter of a CNN's training step.
+func maxInto(dst []float32, am []int32, src []float32, off int32) {
+	am = am[:len(dst)]
+	src = src[:len(dst)]
+	for ch, m := range dst {
+		v := src[ch]
+		a := am[ch]
+		if v > m { // a conditional move
+			a = off + int32(ch)
+		}
+		am[ch] = a
+		dst[ch] = max(m, v) // the same value as the strict comparison's, but for ±0 and NaN
+	}
 }
 
 func (p *pool2d) backward(dOut []float32, rows int, _, needDx bool) []float32 {

@@ -40,14 +40,27 @@ func blockedGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 		rsa, csa = 1, lda
 	}
 	packAll := transB || (m >= aliasMinM && ldb%aliasStride == 0)
+	// The strip width: 32 columns with the AVX-512 kernel, which gives the same bits as the
+	// 16-column one (kern6x32), so results do not depend on the machine's vector width.
+	w := nrMax
+	if useAsm && use512 {
+		w = 2 * nrMax
+	}
 	// Equal K blocks: k = 784 runs as 4×196 rather than 3×256 + 16, whose
 	// short last block would pay a full pass over C for little work.
 	nk := (k + kc - 1) / kc
 	kstep := (k + nk - 1) / nk
 	mstep := m
-	if !packAll && m >= 2*mc {
+	if m >= 2*mc {
 		nm := (m + mc - 1) / mc
 		mstep = ((m+nm-1)/nm + mrMax - 1) / mrMax * mrMax
+	}
+	if packAll && mstep < m {
+		panelGemm(transB, m, n, k, kstep, mstep, w, alpha, a, rsa, csa, b, ldb, beta, c, ldc)
+		return
+	}
+	if packAll {
+		mstep = m
 	}
 	for k0 := 0; k0 < k; k0 += kstep {
 		kb := min(kstep, k-k0)
@@ -57,17 +70,17 @@ func blockedGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 		}
 		for i0 := 0; i0 < m; i0 += mstep {
 			mb := min(mstep, m-i0)
-			for j0 := 0; j0 < n; j0 += nrMax {
-				nb := min(nrMax, n-j0)
+			for j0 := 0; j0 < n; j0 += w {
+				nb := min(w, n-j0)
 				bs, boff, ldbp := b, k0*ldb+j0, ldb
-				if packAll || nb < nrMax {
+				if packAll || nb < w {
 					if buf == nil {
 						buf = getBuf()
 					}
-					packB(transB, kb, nb, b, ldb, k0, j0, buf[:kb*nrMax])
-					bs, boff, ldbp = buf[:], 0, nrMax
+					packB(transB, kb, nb, w, b, ldb, k0, j0, buf.strip[:kb*w], buf.half[:kb*nrMax])
+					bs, boff, ldbp = buf.strip[:], 0, w
 				}
-				rowTiles(kb, mb, a, i0*rsa+k0*csa, rsa, csa, bs, boff, ldbp, c, i0*ldc+j0, ldc, nb, alpha, bk)
+				rowTiles(kb, mb, a, i0*rsa+k0*csa, rsa, csa, bs, boff, ldbp, c, i0*ldc+j0, ldc, nb, w, alpha, bk)
 			}
 		}
 	}
@@ -76,9 +89,71 @@ func blockedGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 	}
 }
 
+// panelGemm is blockedGemm for products whose B strips are all packed and whose A is too tall
+// to stay in L2 (GotoBLAS's loop nest): per K block, the strips of a chunk of nc columns are
+// packed once into a panel that stays in L2, and row blocks of A sweep past it. Sweeping all
+// of A past each strip instead, as blockedGemm does for shorter A, read a 2048-row A from
+// memory once per strip. Each element of C gets the same operations in the same order either
+// way.
+func panelGemm(transB bool, m, n, k, kstep, mstep, w int, alpha float32, a []float32, rsa, csa int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	p := getPanel()
+	defer putPanel(p)
+	for k0 := 0; k0 < k; k0 += kstep {
+		kb := min(kstep, k-k0)
+		bk := beta
+		if k0 > 0 {
+			bk = 1
+		}
+		for jc := 0; jc < n; jc += nc {
+			ncb := min(nc, n-jc)
+			for j := 0; j < ncb; j += w {
+				packB(transB, kb, min(w, ncb-j), w, b, ldb, k0, jc+j, p.panel[j*kb:(j+w)*kb], p.half[:kb*nrMax])
+			}
+			for i0 := 0; i0 < m; i0 += mstep {
+				mb := min(mstep, m-i0)
+				for j := 0; j < ncb; j += w {
+					rowTiles(kb, mb, a, i0*rsa+k0*csa, rsa, csa, p.panel[:], j*kb, w, c, i0*ldc+jc+j, ldc, min(w, ncb-j), w, alpha, bk)
+				}
+			}
+		}
+	}
+}
+
+// nc is the columns of B packed into one panel: kc×nc floats, 512 KiB, stay in L2 beside an
+// A block.
+const nc = 512
+
+// panelBuf holds the packed strips of a panel, and room to transpose half a strip.
+type panelBuf struct {
+	panel [kc * nc]float32
+	half  [kc * nrMax]float32
+}
+
+var panelPool = make(chan *panelBuf, 8)
+
+func getPanel() *panelBuf {
+	select {
+	case p := <-panelPool:
+		return p
+	default:
+		return new(panelBuf)
+	}
+}
+
+func putPanel(p *panelBuf) {
+	select {
+	case panelPool <- p:
+	default:
+	}
+}
+
 // rowTiles multiplies mb rows of A, starting at aoff, by one B strip of
-// nb ≤ nrMax columns into C[coff:], in tiles of mrMax rows.
-func rowTiles(kb, mb int, a []float32, aoff, rsa, csa int, b []float32, boff, ldb int, c []float32, coff, ldc, nb int, alpha, beta float32) {
+// nb ≤ w columns into C[coff:], in tiles of mrMax rows.
+func rowTiles(kb, mb int, a []float32, aoff, rsa, csa int, b []float32, boff, ldb int, c []float32, coff, ldc, nb, w int, alpha, beta float32) {
+	if useAsm && w > nrMax {
+		kern6x32(kb, &a[aoff], rsa, csa, mb, &b[boff], ldb, &c[coff], ldc, nb, alpha, beta)
+		return
+	}
 	if useAsm {
 		kern6x16(kb, &a[aoff], rsa, csa, mb, &b[boff], ldb, &c[coff], ldc, nb, alpha, beta)
 		return
@@ -88,8 +163,12 @@ func rowTiles(kb, mb int, a []float32, aoff, rsa, csa int, b []float32, boff, ld
 	}
 }
 
-// packBuf holds one packed strip of op(B).
-type packBuf [kc * nrMax]float32
+// packBuf holds one packed strip of op(B), up to 2·nrMax wide, and room to transpose half
+// of one.
+type packBuf struct {
+	strip [kc * 2 * nrMax]float32
+	half  [kc * nrMax]float32
+}
 
 // packPool keeps packing buffers for reuse; a channel, unlike sync.Pool, is
 // never emptied by the garbage collector, so calls stop allocating once the
@@ -115,8 +194,32 @@ func putBuf(p *packBuf) {
 }
 
 // packB copies the kb×nb block of op(B) starting at row k0, column j0 into
-// dst as kb rows of nrMax floats, zero-padding columns past nb.
-func packB(transB bool, kb, nb int, b []float32, ldb, k0, j0 int, dst []float32) {
+// dst as kb rows of w floats (nrMax or 2·nrMax), zero-padding columns past nb; half is
+// scratch of kb×nrMax floats for a transposed wide strip.
+func packB(transB bool, kb, nb, w int, b []float32, ldb, k0, j0 int, dst, half []float32) {
+	if w > nrMax {
+		if !transB {
+			for l := 0; l < kb; l++ {
+				row := dst[l*w : l*w+w]
+				n := copy(row, b[(k0+l)*ldb+j0:(k0+l)*ldb+j0+nb])
+				clear(row[n:])
+			}
+			return
+		}
+		// Each half of the strip is transposed on its own, then interleaved.
+		for h := 0; h < w; h += nrMax {
+			nh := min(max(nb-h, 0), nrMax)
+			if nh > 0 {
+				packBT16(kb, nh, b, (j0+h)*ldb+k0, ldb, half)
+			} else {
+				clear(half)
+			}
+			for l := 0; l < kb; l++ {
+				*(*[nrMax]float32)(dst[l*w+h:]) = *(*[nrMax]float32)(half[l*nrMax:])
+			}
+		}
+		return
+	}
 	if !transB && nb == nrMax {
 		// Whole-array assignment compiles to a few vector moves, far
 		// cheaper than a copy call per 64-byte row.

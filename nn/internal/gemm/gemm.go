@@ -10,8 +10,15 @@
 // pay no packing at all. Elsewhere a portable Go kernel with the same
 // blocking is used (build tag purego forces it).
 //
+// Where AVX-512 is available a 6×32 twin of the kernel (kern6x32) runs
+// instead, twice as wide and giving the same bits: each element of C gets the
+// same fused multiply-adds in the same order, so a model trains to the same
+// weights with and without AVX-512. Both kernels prefetch their C tile while
+// they compute it. A tall product whose B strips are packed anyway sweeps row
+// blocks of A past a panel of packed strips that stays in L2 (panelGemm).
+//
 // Results are deterministic for given inputs on a given machine; the
-// assembly kernel uses fused multiply-adds, so its last bits may differ from
+// assembly kernels use fused multiply-adds, so their last bits may differ from
 // the portable path. Sgemm is safe for concurrent use: all state is on the
 // stack or in buffers taken from a pool for the duration of a call.
 package gemm
@@ -19,6 +26,9 @@ package gemm
 // useAsm selects the assembly kernel; tests clear it to exercise the
 // pure-Go path on machines that have the kernel.
 var useAsm = hasAVX2FMA
+
+// use512 selects the AVX-512 kernel where useAsm holds; tests clear it to exercise kern6x16.
+var use512 = hasAVX512
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C, row-major, op(X) = X or Xᵀ,
 // op(A) is m×k, op(B) is k×n, C is m×n; lda/ldb/ldc are row strides. It never allocates.

@@ -116,7 +116,16 @@ func paths(t *testing.T, f func(t *testing.T)) {
 		return
 	}
 	useAsm = true
+	saved512 := use512
+	defer func() { use512 = saved512 }()
+	use512 = false
 	t.Run("avx2", f)
+	if !hasAVX512 {
+		t.Log("no AVX-512: kern6x32 not tested")
+		return
+	}
+	use512 = true
+	t.Run("avx512", f)
 }
 
 func TestSgemmTable(t *testing.T) { paths(t, testSgemmTable) }
@@ -286,8 +295,63 @@ func TestSgemmLarge(t *testing.T) {
 // TestAsmSelectedByDefault guards the run-time dispatch: a machine with the
 // kernel must use it unless a test forces the fallback.
 func TestAsmSelectedByDefault(t *testing.T) {
-	if useAsm != hasAVX2FMA {
-		t.Fatalf("useAsm = %v, want %v", useAsm, hasAVX2FMA)
+	if useAsm != hasAVX2FMA || use512 != hasAVX512 {
+		t.Fatalf("useAsm = %v, use512 = %v, want %v and %v", useAsm, use512, hasAVX2FMA, hasAVX512)
 	}
-	t.Logf("assembly kernel available: %v", hasAVX2FMA)
+	t.Logf("assembly kernel available: %v, AVX-512: %v", hasAVX2FMA, hasAVX512)
+}
+
+// TestAVX512SameBitsAsAVX2: the 32-column kernel does each element's arithmetic in the order
+// the 16-column one does, so a model trains to the same bits on machines with and without
+// AVX-512.
+func TestAVX512SameBitsAsAVX2(t *testing.T) {
+	if !hasAVX512 {
+		t.Skip("no AVX-512")
+	}
+	saved, saved512 := useAsm, use512
+	defer func() { useAsm, use512 = saved, saved512 }()
+	useAsm = true
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 300 {
+		tA, tB := r.IntN(2) == 1, r.IntN(2) == 1
+		m, n, k := 1+r.IntN(70), 1+r.IntN(100), 1+r.IntN(600)
+		if r.IntN(10) == 0 { // tall enough for panelGemm when B is transposed
+			m, n = 2*mc+r.IntN(100), nc+r.IntN(100)
+		}
+		alpha, beta := []float32{1, 0.5, -2}[r.IntN(3)], []float32{0, 1, 0.25}[r.IntN(3)]
+		lda, ldb := k, n
+		if tA {
+			lda = m
+		}
+		if tB {
+			ldb = k
+		}
+		a, b, c0 := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
+		c16, c32 := append([]float32(nil), c0...), append([]float32(nil), c0...)
+		use512 = false
+		Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c16, n)
+		use512 = true
+		Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c32, n)
+		for i := range c16 {
+			if !sameBits(c16[i], c32[i]) {
+				t.Fatalf("%v %v %dx%dx%d alpha %g beta %g: element %d is %g with AVX2, %g with AVX-512", tA, tB, m, n, k, alpha, beta, i, c16[i], c32[i])
+			}
+		}
+	}
+}
+
+// TestSgemmPanels covers panelGemm: tall A with packed strips (Bᵀ, or B rows 4 KiB apart),
+// more columns than one panel, ragged strips and K blocks, against the reference and, with
+// AVX-512, bit for bit against the 16-column kernel.
+func TestSgemmPanels(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(5, 6))
+		for _, tc := range []gemmCase{
+			{false, true, 2*mc + 7, nc + 45, 300, 1, 0, 0},
+			{true, true, 3 * mc, 70, 257, 0.5, 1, 3},
+			{false, false, 2*mc + 1, nc + 33, 100, 1, 0.25, aliasStride - nc - 33},
+		} {
+			runCase(t, r, tc)
+		}
+	})
 }

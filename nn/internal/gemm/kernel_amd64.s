@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "tile_amd64.h"
 
 // STEP performs one rank-1 update of the 6×16 accumulator tile Y0..Y11:
 // two 8-wide loads of a B row, six broadcasts of an A column.
@@ -68,37 +69,8 @@
 	VMASKMOVPS ya, Y12, (DI); \
 	VMASKMOVPS yb, Y13, 32(DI)
 
-// ROWS stores up to six rows with the given row macro, stopping after mr (DX) rows.
-#define ROWS(S, done) \
-	S(Y0, Y1); \
-	CMPQ DX, $1; \
-	JLE done; \
-	ADDQ SI, DI; \
-	S(Y2, Y3); \
-	CMPQ DX, $2; \
-	JLE done; \
-	ADDQ SI, DI; \
-	S(Y4, Y5); \
-	CMPQ DX, $3; \
-	JLE done; \
-	ADDQ SI, DI; \
-	S(Y6, Y7); \
-	CMPQ DX, $4; \
-	JLE done; \
-	ADDQ SI, DI; \
-	S(Y8, Y9); \
-	CMPQ DX, $5; \
-	JLE done; \
-	ADDQ SI, DI; \
-	S(Y10, Y11); \
-	JMP done
-
-// MINROWS sets DX to min(6, rows left), rows left being in the m argument.
-#define MINROWS \
-	MOVQ m+32(FP), DX; \
-	MOVQ $6, AX; \
-	CMPQ DX, AX; \
-	CMOVQGT AX, DX
+// ROWS stores up to six rows of Y0..Y11 with the given row macro.
+#define ROWS(S, done) ROWS6(S, done, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11)
 
 // func kern6x16(k int, a *float32, rsa, csa, m int, b *float32, ldb int, c *float32, ldc, nr int, alpha, beta float32)
 //
@@ -106,35 +78,9 @@
 // next, saving a call per tile.
 TEXT ·kern6x16(SB), NOSPLIT, $0-88
 tile:
+	PREFETCHC(NOLINE)
 	MINROWS
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), R8
-	MOVQ rsa+16(FP), AX
-	SHLQ $2, AX
-	MOVQ csa+24(FP), DI
-	SHLQ $2, DI
-
-	// Rows past mr re-read the last valid row so that no load leaves A.
-	LEAQ (R8)(AX*1), R9
-	CMPQ DX, $1
-	CMOVQLE R8, R9
-	LEAQ (R9)(AX*1), R10
-	CMPQ DX, $2
-	CMOVQLE R9, R10
-	LEAQ (R10)(AX*1), R11
-	CMPQ DX, $3
-	CMOVQLE R10, R11
-	LEAQ (R11)(AX*1), R12
-	CMPQ DX, $4
-	CMOVQLE R11, R12
-	LEAQ (R12)(AX*1), R13
-	CMPQ DX, $5
-	CMOVQLE R12, R13
-
-	MOVQ b+40(FP), SI
-	MOVQ ldb+48(FP), DX
-	SHLQ $2, DX
-	XORQ BX, BX
+	AROWS
 
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -232,17 +178,7 @@ masked0:
 	ROWS(STORE_MASK0, done)
 
 done:
-	MOVQ m+32(FP), DX
-	SUBQ $6, DX
-	JLE  ret
-	MOVQ DX, m+32(FP)
-	MOVQ rsa+16(FP), AX
-	IMULQ $24, AX
-	ADDQ AX, a+8(FP)
-	MOVQ ldc+64(FP), AX
-	IMULQ $24, AX
-	ADDQ AX, c+56(FP)
-	JMP  tile
+	NEXTTILE(tile, ret)
 
 ret:
 	VZEROUPPER
