@@ -63,6 +63,22 @@ func reportGFLOPS(b *testing.B, s benchShape, cpu0 time.Duration) {
 	}
 }
 
+// BenchmarkSgemmPool is the 2048² product on two workers (GFLOP/s of wall time).
+func BenchmarkSgemmPool(b *testing.B) {
+	for _, n := range []int{512, 1024, 2048} {
+		b.Run(fmt.Sprintf("sq%d", n), func(b *testing.B) {
+			s := benchShape{m: n, n: n, k: n}
+			a, bm, c, lda, ldb := s.operands()
+			p := NewPool(2)
+			defer p.Close()
+			for b.Loop() {
+				p.Sgemm(false, false, n, n, n, 1, a, lda, bm, ldb, 0, c, n)
+			}
+			b.ReportMetric(2*float64(n*n*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
 func BenchmarkSgemm(b *testing.B) {
 	for _, s := range benchShapes {
 		a, bm, c, lda, ldb := s.operands()

@@ -355,3 +355,40 @@ func TestSgemmPanels(t *testing.T) {
 		}
 	})
 }
+
+// TestPoolSameBits: a product split over workers gives the bits of the whole product, for
+// every kernel, transposes, alpha, beta and ragged column counts, without allocating.
+func TestPoolSameBits(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(9, 9))
+		for _, workers := range []int{2, 3} {
+			p := NewPool(workers)
+			for range 40 {
+				tA, tB := r.IntN(2) == 1, r.IntN(2) == 1
+				m, n, k := 64+r.IntN(200), 64+r.IntN(400), 64+r.IntN(300)
+				alpha, beta := []float32{1, 0.5}[r.IntN(2)], []float32{0, 1, 0.25}[r.IntN(3)]
+				lda, ldb := k, n
+				if tA {
+					lda = m
+				}
+				if tB {
+					ldb = k
+				}
+				a, b, c0 := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
+				whole, split := append([]float32(nil), c0...), append([]float32(nil), c0...)
+				Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, whole, n)
+				p.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, split, n)
+				for i := range whole {
+					if !sameBits(whole[i], split[i]) {
+						t.Fatalf("%d workers, %v %v %dx%dx%d: element %d is %g whole, %g split", workers, tA, tB, m, n, k, i, whole[i], split[i])
+					}
+				}
+			}
+			a, b, c := randSlice(r, 256*256), randSlice(r, 256*256), make([]float32, 256*256)
+			if allocs := testing.AllocsPerRun(20, func() { p.Sgemm(false, false, 256, 256, 256, 1, a, 256, b, 256, 0, c, 256) }); allocs > 0 {
+				t.Errorf("%d workers: %v allocations a product", workers, allocs)
+			}
+			p.Close()
+		}
+	})
+}
