@@ -141,6 +141,7 @@ func (p *positional) backward(dOut []float32, rows int, _, _ bool) []float32 {
 // ([3e, d]), per head softmax(Q·Kᵀ/√(e/heads) + mask)·V, then the heads' concatenation through
 // out_proj ([d, e]). The causal mask hides every later position.
 type attention struct {
+	mm                 *compute
 	t, d, e, heads, dk int
 	causal             bool
 	scale              float32
@@ -154,7 +155,7 @@ type attention struct {
 }
 
 func newAttention(b *builder, prefix string, t, d, e, heads int, causal bool) *attention {
-	a := &attention{t: t, d: d, e: e, heads: heads, dk: e / heads, causal: causal}
+	a := &attention{mm: b.compute(), t: t, d: d, e: e, heads: heads, dk: e / heads, causal: causal}
 	a.scale = float32(1 / math.Sqrt(float64(a.dk)))
 	a.inW, a.gInW = b.weight(prefix+"in_proj_weight", []int{3 * e, d}, nil)
 	a.outW, a.gOutW = b.weight(prefix+"out_proj.weight", []int{d, e}, nil)
@@ -194,13 +195,13 @@ func (a *attention) forward(x []float32, rows int, train bool) []float32 {
 	for i := 0; i < m; i++ {
 		copy(qkv[i*3*E:(i+1)*3*E], a.inB)
 	}
-	matmul(false, true, m, 3*E, a.d, x[:m*a.d], a.inW, 1, qkv)
+	a.mm.matmul(false, true, m, 3*E, a.d, x[:m*a.d], a.inW, 1, qkv)
 	for b := 0; b < rows; b++ {
 		base := b * T * 3 * E
 		for h := 0; h < a.heads; h++ {
 			p := a.p[(b*a.heads+h)*keep : (b*a.heads+h)*keep+T*T]
 			q, k, v := qkv[base+h*a.dk:], qkv[base+E+h*a.dk:], qkv[base+2*E+h*a.dk:]
-			matmulStrided(false, true, T, T, a.dk, a.scale, q, 3*E, k, 3*E, 0, p, T)
+			a.mm.matmulStrided(false, true, T, T, a.dk, a.scale, q, 3*E, k, 3*E, 0, p, T)
 			for i := 0; i < T; i++ {
 				row := p[i*T : (i+1)*T]
 				if a.causal {
@@ -211,24 +212,24 @@ func (a *attention) forward(x []float32, rows int, train bool) []float32 {
 					softmaxRowf(row)
 				}
 			}
-			matmulStrided(false, false, T, a.dk, T, 1, p, T, v, 3*E, 0, a.ctx[b*T*E+h*a.dk:], E)
+			a.mm.matmulStrided(false, false, T, a.dk, T, 1, p, T, v, 3*E, 0, a.ctx[b*T*E+h*a.dk:], E)
 		}
 	}
 	out := a.out[:m*a.d]
 	for i := 0; i < m; i++ {
 		copy(out[i*a.d:(i+1)*a.d], a.outB)
 	}
-	matmul(false, true, m, a.d, E, a.ctx[:m*E], a.outW, 1, out)
+	a.mm.matmul(false, true, m, a.d, E, a.ctx[:m*E], a.outW, 1, out)
 	return out
 }
 
 func (a *attention) backward(dOut []float32, rows int, _, needDx bool) []float32 {
 	T, E, m := a.t, a.e, rows*a.t
 	dy := dOut[:m*a.d]
-	matmul(true, false, a.d, E, m, dy, a.ctx[:m*E], 0, a.gOutW)
+	a.mm.matmul(true, false, a.d, E, m, dy, a.ctx[:m*E], 0, a.gOutW)
 	sumRows(a.gOutB, dy, m, a.d)
 	dctx := a.dctx[:m*E]
-	matmul(false, false, m, E, a.d, dy, a.outW, 0, dctx)
+	a.mm.matmul(false, false, m, E, a.d, dy, a.outW, 0, dctx)
 	qkv, dqkv := a.qkv, a.dqkv[:m*3*E]
 	dp := a.dp[:T*T]
 	for b := 0; b < rows; b++ {
@@ -238,24 +239,24 @@ func (a *attention) backward(dOut []float32, rows int, _, needDx bool) []float32
 			o := base + h*a.dk
 			dc := dctx[b*T*E+h*a.dk:]
 			// dP = dctx·Vᵀ; dV = Pᵀ·dctx.
-			matmulStrided(false, true, T, T, a.dk, 1, dc, E, qkv[o+2*E:], 3*E, 0, dp, T)
-			matmulStrided(true, false, T, a.dk, T, 1, p, T, dc, E, 0, dqkv[o+2*E:], 3*E)
+			a.mm.matmulStrided(false, true, T, T, a.dk, 1, dc, E, qkv[o+2*E:], 3*E, 0, dp, T)
+			a.mm.matmulStrided(true, false, T, a.dk, T, 1, p, T, dc, E, 0, dqkv[o+2*E:], 3*E)
 			// dS = P⊙(dP − rowsum(dP⊙P)), scaled as the scores were; masked weights are 0.
 			for i := 0; i < T; i++ {
 				softmaxGradRow(p[i*T:(i+1)*T], dp[i*T:(i+1)*T])
 			}
 			// dQ = dS·K·scale; dK = dSᵀ·Q·scale.
-			matmulStrided(false, false, T, a.dk, T, a.scale, dp, T, qkv[o+E:], 3*E, 0, dqkv[o:], 3*E)
-			matmulStrided(true, false, T, a.dk, T, a.scale, dp, T, qkv[o:], 3*E, 0, dqkv[o+E:], 3*E)
+			a.mm.matmulStrided(false, false, T, a.dk, T, a.scale, dp, T, qkv[o+E:], 3*E, 0, dqkv[o:], 3*E)
+			a.mm.matmulStrided(true, false, T, a.dk, T, a.scale, dp, T, qkv[o:], 3*E, 0, dqkv[o+E:], 3*E)
 		}
 	}
-	matmul(true, false, 3*E, a.d, m, dqkv, a.x[:m*a.d], 0, a.gInW)
+	a.mm.matmul(true, false, 3*E, a.d, m, dqkv, a.x[:m*a.d], 0, a.gInW)
 	sumRows(a.gInB, dqkv, m, 3*E)
 	if !needDx {
 		return nil
 	}
 	dx := a.dx[:m*a.d]
-	matmul(false, false, m, a.d, 3*E, dqkv, a.inW, 0, dx)
+	a.mm.matmul(false, false, m, a.d, 3*E, dqkv, a.inW, 0, dx)
 	return dx
 }
 

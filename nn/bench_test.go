@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -8,28 +9,45 @@ import (
 // benchStep measures one training step (forward, fused loss, backward, Adam update) of an MLP
 // on a fixed random batch and reports samples per second.
 func benchStep(b *testing.B, inputs int, hidden []int, outputs, batch int) {
-	outAct, loss := "softmax", LossCrossEntropy
+	benchTrainer(b, newStepTrainer(b, mlpSpec(inputs, hidden, outputs), lossFor(outputs), batch, 0), batch)
+}
+
+// mlpSpec is an MLP with a softmax output, or a sigmoid one for a single output.
+func mlpSpec(inputs int, hidden []int, outputs int) Spec {
 	if outputs == 1 {
-		outAct, loss = "sigmoid", LossBinaryCrossEntropy
+		return mlp(inputs, hidden, outputs, "sigmoid", 1)
 	}
-	net, err := New(mlp(inputs, hidden, outputs, outAct, 1))
-	if err != nil {
-		b.Fatal(err)
+	return mlp(inputs, hidden, outputs, "softmax", 1)
+}
+
+// lossFor is mlpSpec's loss.
+func lossFor(outputs int) string {
+	if outputs == 1 {
+		return LossBinaryCrossEntropy
 	}
-	tr, err := newTrainer(net, TrainConfig{Loss: loss, Optimizer: Optimizer{Name: "adam"}, BatchSize: batch})
-	if err != nil {
-		b.Fatal(err)
+	return LossCrossEntropy
+}
+
+// BenchmarkThreads is a training step of the MLPs and the 28×28 CNN on 1 and 2 threads.
+func BenchmarkThreads(b *testing.B) {
+	cases := []struct {
+		name  string
+		spec  Spec
+		batch int
+	}{
+		{"MLP784", mlpSpec(784, []int{256, 256}, 10), 128},
+		{"MLP1024", mlpSpec(784, []int{1024, 1024}, 10), 128},
+		{"CNN28", cnn28Spec, 64},
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	copy(tr.xb, randSlice(rng, batch*inputs, -1, 1))
-	copy(tr.yb, targetsFor(rng, loss, batch, outputs))
-	tr.step(batch) // warm-up: buffers reach their size
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		tr.step(batch)
+	for _, c := range cases {
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d", c.name, threads), func(b *testing.B) {
+				tr := newStepTrainer(b, c.spec, LossCrossEntropy, c.batch, 0)
+				defer tr.net.useThreads(threads)()
+				benchTrainer(b, tr, c.batch)
+			})
+		}
 	}
-	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
 }
 
 // BenchmarkStepMLP784 is an MNIST-sized MLP, where matrix products dominate.

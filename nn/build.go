@@ -58,6 +58,14 @@ func (b *builder) state(name string, shape []int) []float32 {
 	return v
 }
 
+// compute returns where the network's products run (nil while counting).
+func (b *builder) compute() *compute {
+	if b.n == nil {
+		return nil
+	}
+	return b.n.cpu
+}
+
 // counter records an integer tensor saved as I64.
 func (b *builder) counter(name string, c *int64) {
 	if !b.counting {
@@ -67,7 +75,7 @@ func (b *builder) counter(name string, c *int64) {
 
 // newDense creates a dense layer whose tensors are named prefix+"weight" and prefix+"bias".
 func newDense(b *builder, prefix string, in, out int, act actKind, alpha float32) *dense {
-	d := &dense{in: in, out: out, act: act, alpha: alpha}
+	d := &dense{mm: b.compute(), in: in, out: out, act: act, alpha: alpha}
 	d.w, d.gw = b.weight(prefix+"weight", []int{out, in}, nil)
 	d.b, d.gb = b.other(prefix+"bias", []int{out})
 	return d

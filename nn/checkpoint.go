@@ -123,6 +123,7 @@ func fit(net *Network, train, val Data, cfg TrainConfig, from *Checkpoint, keep 
 		h: &History{Monitor: monitor, Reason: ReasonCompleted}, best: math.Inf(1),
 	}
 	net.dropSrc.Seed(cfg.Seed, dropStream)
+	defer net.useThreads(cfg.Threads)()
 	for i := range s.order {
 		s.order[i] = i
 	}

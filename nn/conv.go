@@ -37,6 +37,7 @@ func convGeometry(in []int, l *LayerSpec) geometry {
 // gives the rows×(outH·outW·filters) output in place. The kernel is stored channels-last
 // ([filters, kh, kw, c]) and saved in PyTorch's Conv2d layout [filters, c, kh, kw].
 type conv2d struct {
+	mm     *compute
 	g      geometry
 	k      int // kh·kw·c, the length of one patch
 	act    actKind
@@ -55,7 +56,7 @@ type conv2d struct {
 
 func newConv2D(b *builder, in []int, l LayerSpec) *conv2d {
 	g := convGeometry(in, &l)
-	c := &conv2d{g: g, k: g.kh * g.kw * g.c, act: activationNames[l.Activation], alpha: float32(l.Alpha)}
+	c := &conv2d{mm: b.compute(), g: g, k: g.kh * g.kw * g.c, act: activationNames[l.Activation], alpha: float32(l.Alpha)}
 	// Saved index ((f·c + ci)·kh + ki)·kw + kj holds internal ((f·kh + ki)·kw + kj)·c + ci.
 	perm := make([]int, g.outC*c.k)
 	j := 0
@@ -111,7 +112,7 @@ func (c *conv2d) forward(x []float32, rows int, _ bool) []float32 {
 	for r := 0; r < m; r++ {
 		copy(z[r*f:(r+1)*f], c.b)
 	}
-	matmul(false, true, m, f, c.k, c.col[:m*c.k], c.w, 1, z)
+	c.mm.matmul(false, true, m, f, c.k, c.col[:m*c.k], c.w, 1, z)
 	if c.act == actLinear {
 		return z
 	}
@@ -190,12 +191,12 @@ func (c *conv2d) backward(dOut []float32, rows int, skipAct, needDx bool) []floa
 		activationGrad(c.act, c.alpha, c.z, c.a, dz, m, f)
 	}
 	c.dz = dz
-	matmul(true, false, f, c.k, m, dz, c.col[:m*c.k], 0, c.gw)
+	c.mm.matmul(true, false, f, c.k, m, dz, c.col[:m*c.k], 0, c.gw)
 	sumRows(c.gb, dz, m, f)
 	if !needDx {
 		return nil
 	}
-	matmul(false, false, m, c.k, f, dz, c.w, 0, c.dcol[:m*c.k])
+	c.mm.matmul(false, false, m, c.k, f, dz, c.w, 0, c.dcol[:m*c.k])
 	dx := c.dx[:rows*c.g.h*c.g.w*c.g.c]
 	c.col2im(dx, rows)
 	return dx

@@ -31,6 +31,7 @@ func grow(buf []float32, n int) []float32 {
 
 // dense computes a = act(x·Wᵀ + b) with W stored [out, in] as PyTorch's Linear does.
 type dense struct {
+	mm      *compute
 	in, out int
 	act     actKind
 	alpha   float32
@@ -58,7 +59,7 @@ func (d *dense) forward(x []float32, rows int, _ bool) []float32 {
 	for r := 0; r < rows; r++ {
 		copy(z[r*d.out:(r+1)*d.out], d.b)
 	}
-	matmul(false, true, rows, d.out, d.in, x, d.w, 1, z)
+	d.mm.matmul(false, true, rows, d.out, d.in, x, d.w, 1, z)
 	if d.act == actLinear {
 		return z
 	}
@@ -72,7 +73,7 @@ func (d *dense) backward(dOut []float32, rows int, skipAct, needDx bool) []float
 		activationGrad(d.act, d.alpha, d.z, d.a, dz, rows, d.out)
 	}
 	d.dz = dz
-	matmul(true, false, d.out, d.in, rows, dz, d.x, 0, d.gw)
+	d.mm.matmul(true, false, d.out, d.in, rows, dz, d.x, 0, d.gw)
 	gb := d.gb
 	clear(gb)
 	for r := 0; r < rows; r++ {
@@ -85,7 +86,7 @@ func (d *dense) backward(dOut []float32, rows int, skipAct, needDx bool) []float
 		return nil
 	}
 	dx := d.dx[:rows*d.in]
-	matmul(false, false, rows, d.in, d.out, dz, d.w, 0, dx)
+	d.mm.matmul(false, false, rows, d.in, d.out, dz, d.w, 0, dx)
 	return dx
 }
 

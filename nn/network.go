@@ -33,6 +33,7 @@ type Network struct {
 	tensors []namedTensor
 	outAct  actKind   // final activation of the network, for fused losses
 	dropSrc *rand.PCG // dropout masks; seeded by New from Spec.Seed and by Fit from TrainConfig.Seed
+	cpu     *compute  // where the layers' products run
 	rows    int       // capacity of the layers' buffers, in samples
 	// firstParam is the index of the first layer with trainable values (len(layers) if none).
 	firstParam int
@@ -56,7 +57,7 @@ func New(spec Spec) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Network{spec: s, dropSrc: rand.NewPCG(s.Seed, dropStream)}
+	n := &Network{spec: s, cpu: &compute{}, dropSrc: rand.NewPCG(s.Seed, dropStream)}
 	n.build()
 	n.initWeights()
 	return n, nil

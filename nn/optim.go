@@ -88,6 +88,13 @@ type optimizer struct {
 	eps                  float32
 	m, v                 []float32 // first and second moments (momentum uses m only)
 	t                    int       // steps taken, for Adam's bias correction
+
+	// The step being taken, which update applies to a range of the values.
+	w, g       []float32
+	nReg       int
+	lr, stepLR float32 // stepLR: Adam's lr over its first bias correction
+	invSqrtC2  float32
+	update     func(lo, hi int) // o.updateRange, bound once so that a step allocates nothing
 }
 
 func newOptimizer(o Optimizer, k optKind, size int) *optimizer {
@@ -101,37 +108,50 @@ func newOptimizer(o Optimizer, k optKind, size int) *optimizer {
 	if k >= optAdam {
 		opt.v = make([]float32, size)
 	}
+	opt.update = opt.updateRange
 	return opt
 }
 
 // step updates w from its gradient g with learning rate lr; w[:nReg] are the decayed weights.
-func (o *optimizer) step(w, g []float32, nReg int, lr float32) {
+// Every value's update depends on that value alone, so cp may split the values over its
+// workers without changing a bit.
+func (o *optimizer) step(cp *compute, w, g []float32, nReg int, lr float32) {
 	o.t++
-	if o.wd != 0 {
+	o.w, o.g, o.nReg, o.lr = w, g[:len(w)], nReg, lr
+	if o.kind == optAdam || o.kind == optAdamW {
+		c1 := 1 - math.Pow(float64(o.b1), float64(o.t))
+		c2 := 1 - math.Pow(float64(o.b2), float64(o.t))
+		// lr·m̂/(√v̂+ε) = (lr/c1)·m/(√v/√c2 + ε): the bias corrections leave the loop.
+		o.stepLR, o.invSqrtC2 = lr/float32(c1), float32(1/math.Sqrt(c2))
+	}
+	cp.each(len(w), o.update)
+	o.w, o.g = nil, nil
+}
+
+// updateRange is step on values lo to hi.
+func (o *optimizer) updateRange(lo, hi int) {
+	w, g := o.w[lo:hi], o.g[lo:hi]
+	if reg := min(max(o.nReg-lo, 0), len(w)); o.wd != 0 && reg > 0 {
 		if o.kind == optAdamW {
-			f := 1 - lr*o.wd
-			for i := range w[:nReg] {
+			f := 1 - o.lr*o.wd
+			for i := range w[:reg] {
 				w[i] *= f
 			}
 		} else {
-			for i, v := range w[:nReg] {
+			for i, v := range w[:reg] {
 				g[i] += o.wd * v
 			}
 		}
 	}
-	g = g[:len(w)]
 	switch o.kind {
 	case optSGD:
-		sgdStep(w, g, lr)
+		sgdStep(w, g, o.lr)
 	case optMomentum, optNesterov:
-		momentumStep(w, g, o.m[:len(g)], o.mom, lr, o.kind == optNesterov)
+		momentumStep(w, g, o.m[lo:hi], o.mom, o.lr, o.kind == optNesterov)
 	case optAdam, optAdamW:
-		c1 := 1 - math.Pow(float64(o.b1), float64(o.t))
-		c2 := 1 - math.Pow(float64(o.b2), float64(o.t))
-		// lr·m̂/(√v̂+ε) = (lr/c1)·m/(√v/√c2 + ε): the bias corrections leave the loop.
-		adamStep(w, g, o.m[:len(g)], o.v[:len(g)], o.b1, o.b2, o.eps, lr/float32(c1), float32(1/math.Sqrt(c2)))
+		adamStep(w, g, o.m[lo:hi], o.v[lo:hi], o.b1, o.b2, o.eps, o.stepLR, o.invSqrtC2)
 	case optRMSProp:
-		rmspropStep(w, g, o.m[:len(g)], o.rho, o.eps, lr)
+		rmspropStep(w, g, o.m[lo:hi], o.rho, o.eps, o.lr)
 	}
 }
 

@@ -32,7 +32,7 @@ func TestOptimizerSteps(t *testing.T) {
 		w := []float32{1}
 		for s := 0; s < 2; s++ {
 			g := []float32{0.5}
-			opt.step(w, g, 1, float32(o.LR))
+			opt.step(nil, w, g, 1, float32(o.LR))
 			if math.Abs(float64(w[0])-c.want[s]) > 2e-6 {
 				t.Errorf("%s (wd %g) step %d: w = %.7f, want %.7f", c.opt.Name, c.opt.WeightDecay, s+1, w[0], c.want[s])
 			}
@@ -45,7 +45,7 @@ func TestWeightDecaySkipsBiases(t *testing.T) {
 	o, k, _ := Optimizer{Name: "adamw", LR: 0.1, WeightDecay: 0.5}.withDefaults()
 	opt := newOptimizer(o, k, 2)
 	w, g := []float32{1, 1}, []float32{0, 0}
-	opt.step(w, g, 1, 0.1)
+	opt.step(nil, w, g, 1, 0.1)
 	if w[0] != 0.95 || w[1] != 1 {
 		t.Errorf("after one decayed step with zero gradient: %v, want [0.95 1]", w)
 	}

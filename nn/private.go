@@ -129,7 +129,7 @@ func (t *trainer) privateEpoch(d Data, rng *rand.Rand) (float64, float64) {
 func (t *trainer) privateStep(rows int, rng *rand.Rand) (float64, int) {
 	loss, correct := t.privateGrad(rows, rng)
 	t.regularize()
-	t.opt.step(t.net.params, t.net.grads, t.net.nReg, t.lr)
+	t.opt.step(t.net.cpu, t.net.params, t.net.grads, t.net.nReg, t.lr)
 	return loss, correct
 }
 
@@ -208,7 +208,7 @@ func (c *conv2d) addNormsSq(sq []float64, rows int) {
 	c.gbr = grow(c.gbr, f)
 	for r := range rows {
 		dz := c.dz[r*p*f : (r+1)*p*f]
-		matmul(true, false, f, c.k, p, dz, c.col[r*p*c.k:(r+1)*p*c.k], 0, c.gwr)
+		c.mm.matmul(true, false, f, c.k, p, dz, c.col[r*p*c.k:(r+1)*p*c.k], 0, c.gwr)
 		sumRows(c.gbr, dz, p, f)
 		sq[r] += sumSquares(c.gwr) + sumSquares(c.gbr)
 	}

@@ -89,6 +89,7 @@ const (
 // with W_hh. Buffers are [batch, time, ·] row-major, and a timestep is a strided view of them.
 // Tensors are PyTorch's: weight_ih_l0 [G·H, in], weight_hh_l0 [G·H, H], bias_ih_l0, bias_hh_l0.
 type recurrent struct {
+	mm            *compute
 	cell          int
 	t, d, h, g    int // timesteps, input width, units, gates·units
 	seq           bool
@@ -110,7 +111,7 @@ type recurrent struct {
 }
 
 func newRecurrent(b *builder, kind string, t, d, h int, seq bool) *recurrent {
-	r := &recurrent{t: t, d: d, h: h, seq: seq}
+	r := &recurrent{mm: b.compute(), t: t, d: d, h: h, seq: seq}
 	switch kind {
 	case LayerSimpleRNN:
 		r.cell, r.gateCount = cellRNN, 1
@@ -165,7 +166,7 @@ func (r *recurrent) forward(x []float32, rows int, _ bool) []float32 {
 			}
 		}
 	}
-	matmul(false, true, bt, G, r.d, x[:bt*r.d], r.wih, 1, pre)
+	r.mm.matmul(false, true, bt, G, r.d, x[:bt*r.d], r.wih, 1, pre)
 	for t := 0; t < T; t++ {
 		if t > 0 {
 			hp := r.hs[(t-1)*H:]
@@ -173,9 +174,9 @@ func (r *recurrent) forward(x []float32, rows int, _ bool) []float32 {
 				for b := 0; b < rows; b++ {
 					copy(r.gh[(b*T+t)*G:(b*T+t+1)*G], r.bhh)
 				}
-				matmulStrided(false, true, rows, G, H, 1, hp, T*H, r.whh, H, 1, r.gh[t*G:], T*G)
+				r.mm.matmulStrided(false, true, rows, G, H, 1, hp, T*H, r.whh, H, 1, r.gh[t*G:], T*G)
 			} else {
-				matmulStrided(false, true, rows, G, H, 1, hp, T*H, r.whh, H, 1, pre[t*G:], T*G)
+				r.mm.matmulStrided(false, true, rows, G, H, 1, hp, T*H, r.whh, H, 1, pre[t*G:], T*G)
 			}
 		} else if r.cell == cellGRU {
 			for b := 0; b < rows; b++ {
@@ -274,19 +275,19 @@ func (r *recurrent) backward(dOut []float32, rows int, _, needDx bool) []float32
 			if r.cell == cellGRU {
 				beta = 1 // GRU: dh already holds the direct z⊙h path
 			}
-			matmulStrided(false, false, rows, H, G, 1, dg[t*G:], T*G, r.whh, H, beta, dh, H)
+			r.mm.matmulStrided(false, false, rows, H, G, 1, dg[t*G:], T*G, r.whh, H, beta, dh, H)
 		}
 	}
 	dpre := r.dpre[:bt*G]
-	matmul(true, false, G, r.d, bt, dpre, r.x[:bt*r.d], 0, r.gwih)
-	matmul(true, false, G, H, bt, dg[:bt*G], r.hprev[:bt*H], 0, r.gwhh)
+	r.mm.matmul(true, false, G, r.d, bt, dpre, r.x[:bt*r.d], 0, r.gwih)
+	r.mm.matmul(true, false, G, H, bt, dg[:bt*G], r.hprev[:bt*H], 0, r.gwhh)
 	sumRows(r.gbih, dpre, bt, G)
 	sumRows(r.gbhh, dg[:bt*G], bt, G)
 	if !needDx {
 		return nil
 	}
 	dx := r.dx[:bt*r.d]
-	matmul(false, false, bt, r.d, G, dpre, r.wih, 0, dx)
+	r.mm.matmul(false, false, bt, r.d, G, dpre, r.wih, 0, dx)
 	return dx
 }
 

@@ -49,6 +49,9 @@ type TrainConfig struct {
 	Seed          uint64        `json:"seed"`
 	// Privacy, if set, trains with DP-SGD instead (Shuffle and ClipGrad then do not apply).
 	Privacy *Privacy `json:"privacy,omitempty"`
+	// Threads is how many goroutines the large matrix products split over (0 or 1: the
+	// caller's only). The weights and history are bit-identical whatever it is.
+	Threads int `json:"-"`
 
 	OnEpoch func(EpochStats) (stop bool, err error) `json:"-"`
 	// Done, if set, is checked between mini-batches: once it is closed, Fit returns
@@ -232,7 +235,7 @@ func (t *trainer) step(rows int) (float64, int) {
 	if t.clip > 0 {
 		clipNorm(n.grads, t.clip)
 	}
-	t.opt.step(n.params, n.grads, n.nReg, t.lr)
+	t.opt.step(n.cpu, n.params, n.grads, n.nReg, t.lr)
 	return loss, correct
 }
 

@@ -73,6 +73,62 @@ func TestFitDeterministic(t *testing.T) {
 	}
 }
 
+// TestThreadsSameWeights: training on 2 or 3 threads gives the weights and history of 1
+// thread, bit for bit, for every optimiser (weight decay included) and for networks whose
+// products and updates are large enough to be split: an MLP, the 28×28 CNN, a transformer.
+func TestThreadsSameWeights(t *testing.T) {
+	mlpNet := Spec{Inputs: 64, Seed: 3, Layers: []LayerSpec{
+		{Type: "dense", Units: 256, Activation: "relu"},
+		{Type: "batchnorm"},
+		{Type: "dropout", Rate: 0.2},
+		{Type: "dense", Units: 128, Activation: "tanh"},
+		{Type: "dense", Units: 3, Activation: "softmax"},
+	}}
+	cases := []struct {
+		name string
+		spec Spec
+		data Data
+		opt  Optimizer
+	}{
+		{"mlp/adamw", mlpNet, noisyData(1, 200, 64, 3), Optimizer{Name: "adamw", WeightDecay: 0.01}},
+		{"mlp/sgd", mlpNet, noisyData(1, 200, 64, 3), Optimizer{Name: "sgd", WeightDecay: 0.01}},
+		{"mlp/nesterov", mlpNet, noisyData(1, 200, 64, 3), Optimizer{Name: "nesterov"}},
+		{"mlp/rmsprop", mlpNet, noisyData(1, 200, 64, 3), Optimizer{Name: "rmsprop"}},
+		{"cnn28/adam", cnn28Spec, noisyData(2, 96, 784, 10), Optimizer{Name: "adam"}},
+		{"transformer/adam", Spec{Inputs: 512, Seed: 5, Layers: []LayerSpec{
+			{Type: LayerReshape, Dims: []int{8, 64}},
+			{Type: LayerTransformer, Heads: 4, FF: 256, Rate: 0.1},
+			{Type: LayerGlobalAvgPool},
+			{Type: LayerDense, Units: 3, Activation: "softmax"},
+		}}, noisyData(3, 96, 512, 3), Optimizer{Name: "adam"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var bits [3][]uint32
+			var hist [3][]EpochStats
+			for i := range bits {
+				net := mustNew(t, c.spec)
+				h, err := Fit(net, c.data, Data{}, TrainConfig{Loss: LossCrossEntropy, Optimizer: c.opt,
+					Epochs: 2, BatchSize: 48, Shuffle: true, Seed: 7, Threads: i + 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				bits[i], hist[i] = paramBits(net), h.Epochs
+			}
+			for i := 1; i < 3; i++ {
+				if !equalBits(bits[0], bits[i]) {
+					t.Errorf("%d threads give other weights than 1", i+1)
+				}
+				for e := range hist[0] {
+					if hist[0][e].Loss != hist[i][e].Loss {
+						t.Errorf("%d threads: epoch %d loss %v, 1 thread %v", i+1, e+1, hist[i][e].Loss, hist[0][e].Loss)
+					}
+				}
+			}
+		})
+	}
+}
+
 func equalBits(a, b []uint32) bool {
 	for i := range a {
 		if a[i] != b[i] {

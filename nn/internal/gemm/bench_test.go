@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"github.com/loom-ml/loom/nn/internal/parallel"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -63,19 +64,28 @@ func reportGFLOPS(b *testing.B, s benchShape, cpu0 time.Duration) {
 	}
 }
 
-// BenchmarkSgemmPool is the 2048² product on two workers (GFLOP/s of wall time).
-func BenchmarkSgemmPool(b *testing.B) {
-	for _, n := range []int{512, 1024, 2048} {
-		b.Run(fmt.Sprintf("sq%d", n), func(b *testing.B) {
-			s := benchShape{m: n, n: n, k: n}
-			a, bm, c, lda, ldb := s.operands()
-			p := NewPool(2)
-			defer p.Close()
-			for b.Loop() {
-				p.Sgemm(false, false, n, n, n, 1, a, lda, bm, ldb, 0, c, n)
-			}
-			b.ReportMetric(2*float64(n*n*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+// BenchmarkSgemmSplit is square products and MLP training's on one and two workers (GFLOP/s
+// of wall time).
+func BenchmarkSgemmSplit(b *testing.B) {
+	shapes := []benchShape{
+		{"sq512", false, false, 512, 512, 512},
+		{"sq2048", false, false, 2048, 2048, 2048},
+		{"fwd784x256", false, true, 128, 256, 784},
+		{"dW1024x784", true, false, 1024, 784, 128},
+	}
+	for _, s := range shapes {
+		for _, workers := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/workers=%d", s.name, workers), func(b *testing.B) {
+				a, bm, c, lda, ldb := s.operands()
+				pool := parallel.New(workers)
+				defer pool.Close()
+				sp := NewSplitter(pool)
+				for b.Loop() {
+					sp.Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
+				}
+				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package gemm
 
 import (
+	"github.com/loom-ml/loom/nn/internal/parallel"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -356,13 +357,14 @@ func TestSgemmPanels(t *testing.T) {
 	})
 }
 
-// TestPoolSameBits: a product split over workers gives the bits of the whole product, for
+// TestSplitSameBits: a product split over workers gives the bits of the whole product, for
 // every kernel, transposes, alpha, beta and ragged column counts, without allocating.
-func TestPoolSameBits(t *testing.T) {
+func TestSplitSameBits(t *testing.T) {
 	paths(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(9, 9))
 		for _, workers := range []int{2, 3} {
-			p := NewPool(workers)
+			pool := parallel.New(workers)
+			p := NewSplitter(pool)
 			for range 40 {
 				tA, tB := r.IntN(2) == 1, r.IntN(2) == 1
 				m, n, k := 64+r.IntN(200), 64+r.IntN(400), 64+r.IntN(300)
@@ -388,7 +390,7 @@ func TestPoolSameBits(t *testing.T) {
 			if allocs := testing.AllocsPerRun(20, func() { p.Sgemm(false, false, 256, 256, 256, 1, a, 256, b, 256, 0, c, 256) }); allocs > 0 {
 				t.Errorf("%d workers: %v allocations a product", workers, allocs)
 			}
-			p.Close()
+			pool.Close()
 		}
 	})
 }
