@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -161,6 +162,33 @@ func TestRunsAreBitIdentical(t *testing.T) {
 		if err1 != nil || err2 != nil || !bytes.Equal(x, y) {
 			t.Errorf("%s differs between runs (%v, %v)", f, err1, err2)
 		}
+	}
+}
+
+// TestThreadsChangeNoBit trains the digits MLP, widened until its products and updates are
+// split, on 1 CPU and on 2: the train stage computes on 2 threads when it runs alone, and the
+// model is the same to the bit, so a cached model is the model whatever machine made it.
+func TestThreadsChangeNoBit(t *testing.T) {
+	models := map[int][]byte{}
+	for _, procs := range []int{1, 2} {
+		dir := copyExample(t, "digits")
+		old := runtime.GOMAXPROCS(procs)
+		code, _, errOut := loom(t, "run", "-f", dir, "--set", "hidden=1024", "--set", "epochs=3", "train")
+		runtime.GOMAXPROCS(old)
+		if code != 0 {
+			t.Fatalf("GOMAXPROCS %d: exit %d\n%s", procs, code, errOut)
+		}
+		if said := strings.Contains(errOut, "training on 2 threads"); said != (procs == 2) {
+			t.Errorf("GOMAXPROCS %d: the log says \"training on 2 threads\": %v\n%s", procs, said, errOut)
+		}
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(dir), ".loom", "out", "train", "model.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		models[procs] = b
+	}
+	if !bytes.Equal(models[1], models[2]) {
+		t.Error("the model trained on 2 threads differs from the one trained on 1")
 	}
 }
 

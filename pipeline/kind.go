@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/loom-ml/loom/internal/proc"
@@ -63,8 +64,11 @@ type Env struct {
 	Progress io.Writer
 
 	result Result
-	parts  PartRunner
+	parts  *partRunner
 	loom   Layout
+	cpus   *cpus
+	held   int       // CPUs of cpus the stage holds: 1, or 0 when more stages run than there are CPUs
+	asked  sync.Once // Threads claims the free CPUs once
 }
 
 // RunCommand runs cmd, made with exec.CommandContext(ctx, ...), as a process of the stage: in
@@ -165,9 +169,25 @@ func (e *Env) ReportTable(t Table) { e.result.Tables = append(e.result.Tables, t
 // without redoing the work; loom exits with code 3.
 func (e *Env) AssertFailed(msg string) { e.result.Failed = append(e.result.Failed, msg) }
 
+// Threads returns how many threads the stage may compute on: the CPU the run gave it and every
+// CPU of the run that no other stage holds when it asks, which it keeps until it ends. A stage
+// that splits its work over threads (one model's training) asks once, as it starts
+// computing; the others need not ask. It is at least 1.
+func (e *Env) Threads() int {
+	e.asked.Do(func() {
+		if e.cpus != nil {
+			e.held += e.cpus.take(all)
+		}
+	})
+	return max(1, e.held)
+}
+
 // Parts returns the runner with which a stage runs parts of the pipeline with other params, as
-// a sweep runs its trials.
-func (e *Env) Parts() PartRunner { return e.parts }
+// a sweep runs its trials; parallel is how many parts the stage runs at once. The stage's
+// threads (see Threads) are shared among them: a part's stages compute on Threads()/parallel.
+func (e *Env) Parts(parallel int) PartRunner {
+	return &partShare{runner: e.parts, threads: max(1, e.Threads()/max(1, parallel))}
+}
 
 // A PartRunner runs part of the pipeline (a target stage and what it needs) with overridden
 // params, through the same cache. It is safe for concurrent use.

@@ -16,7 +16,7 @@ type partRunner struct {
 	actions []ActionID // every entry a part used, for the run record (gc keeps them)
 }
 
-func (ex *executor) partRunner() PartRunner {
+func (ex *executor) partRunner() *partRunner {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	if ex.parts == nil {
@@ -25,8 +25,19 @@ func (ex *executor) partRunner() PartRunner {
 	return ex.parts
 }
 
+// partShare is a partRunner for a stage whose parts each compute on threads CPUs.
+type partShare struct {
+	runner  *partRunner
+	threads int
+}
+
 // RunPart implements PartRunner.
-func (t *partRunner) RunPart(ctx context.Context, target string, overrides map[string]any) (*PartResult, error) {
+func (s *partShare) RunPart(ctx context.Context, target string, overrides map[string]any) (*PartResult, error) {
+	return s.runner.runPart(ctx, target, overrides, s.threads)
+}
+
+// runPart runs target and what it needs, the stages computing on threads CPUs.
+func (t *partRunner) runPart(ctx context.Context, target string, overrides map[string]any, threads int) (*PartResult, error) {
 	m, err := t.ws.M.WithParams(overrides)
 	if err != nil {
 		return nil, err
@@ -45,7 +56,7 @@ func (t *partRunner) RunPart(ctx context.Context, target string, overrides map[s
 		}
 	}
 	// A part runs one stage at a time: the stage that runs parts decides how many run at once.
-	ex := &executor{ws: t.ws, m: m, jobs: jobs, opt: Options{Jobs: 1, Log: io.Discard}, share: t.share}
+	ex := &executor{ws: t.ws, m: m, jobs: jobs, opt: Options{Jobs: 1, Log: io.Discard}, share: t.share, cpus: newCPUs(threads)}
 	rep := ex.run(ctx, names)
 	res := &PartResult{Metrics: map[string]map[string]float64{}}
 	t.mu.Lock()

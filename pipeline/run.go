@@ -205,7 +205,7 @@ func (w *Workspace) Run(ctx context.Context, opt Options) (*Report, error) {
 		opt.Log = &lockedWriter{w: opt.Log} // stages running side by side log to it
 	}
 	git := startGit(w.M.Dir)
-	ex := &executor{ws: w, m: w.M, jobs: w.jobs, opt: opt, materialize: true}
+	ex := &executor{ws: w, m: w.M, jobs: w.jobs, opt: opt, materialize: true, cpus: newCPUs(0)}
 	if opt.Remote != nil {
 		warnings := opt.Log
 		if warnings == nil {
@@ -271,6 +271,7 @@ type executor struct {
 	materialize bool // restore workspace outputs and fill .loom/out
 	parts       *partRunner
 	share       *sharing // the remote cache; nil without one
+	cpus        *cpus    // what the stages compute on
 
 	mu        sync.Mutex
 	trialsOut map[string][]Trial
@@ -590,7 +591,10 @@ func (ex *executor) execute(ctx context.Context, st *manifest.Stage, job Job, re
 		Progress: ex.opt.Progress,
 		parts:    ex.partRunner(),
 		loom:     ex.ws.loom,
+		cpus:     ex.cpus,
+		held:     ex.cpus.take(1),
 	}
+	defer func() { ex.cpus.give(env.held) }()
 	for _, n := range st.Needs {
 		e := up[n]
 		in := Input{Stage: n, Kind: ex.m.Stages[n].Uses, Output: e.Output, files: make(map[string]string, len(e.Files))}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,7 @@ type fakeKind struct {
 	runs    map[string]int
 	// started is closed... per stage via barrier
 	barrier   *barrier
+	threads   map[string][]int // what env.Threads said, by stage
 	running   atomic.Int32
 	maxActive atomic.Int32
 }
@@ -55,7 +57,9 @@ func (b *barrier) wait() bool {
 	}
 }
 
-func newFake() *fakeKind { return &fakeKind{version: "1", runs: map[string]int{}} }
+func newFake() *fakeKind {
+	return &fakeKind{version: "1", runs: map[string]int{}, threads: map[string][]int{}}
+}
 
 func (k *fakeKind) Version() string { return k.version }
 
@@ -64,6 +68,7 @@ func (k *fakeKind) Prepare(st *manifest.Stage, _ *manifest.Manifest) (pipeline.J
 	if v, ok := st.Settings["run"].(string); ok {
 		j.mode = v
 	}
+	j.parts, _ = st.Settings["parts"].(int)
 	j.deps = asStrings(st.Settings["deps"])
 	j.outs = asStrings(st.Settings["outs"])
 	if v, ok := st.Settings["env"].(map[string]any); ok {
@@ -92,6 +97,7 @@ type fakeJob struct {
 	k          *fakeKind
 	mode, out  string
 	deps, outs []string
+	parts      int // with run: parts, how many runs of stage "part" to make at once
 }
 
 func (j *fakeJob) Deps() []string { return j.deps }
@@ -120,6 +126,31 @@ func (j *fakeJob) Run(ctx context.Context, env *pipeline.Env) error {
 	case "block":
 		<-ctx.Done()
 		return ctx.Err()
+	case "threads":
+		k.mu.Lock()
+		k.threads[env.Stage.Name] = append(k.threads[env.Stage.Name], env.Threads())
+		k.mu.Unlock()
+	case "barrier threads":
+		if !k.barrier.wait() {
+			return errors.New("barrier timed out")
+		}
+		k.mu.Lock()
+		k.threads[env.Stage.Name] = append(k.threads[env.Stage.Name], env.Threads())
+		k.mu.Unlock()
+	case "parts":
+		runner := env.Parts(j.parts)
+		errs := make(chan error, j.parts)
+		for i := range j.parts {
+			go func() {
+				_, err := runner.RunPart(ctx, "part", map[string]any{"x": i})
+				errs <- err
+			}()
+		}
+		for range j.parts {
+			if err := <-errs; err != nil {
+				return err
+			}
+		}
 	}
 	// The artifact concatenates the upstream artifacts with this stage's own text, so that
 	// upstream content flows downstream.
@@ -302,6 +333,57 @@ func TestJobsLimit(t *testing.T) {
 	w.run(pipeline.Options{Jobs: 1})
 	if m := w.kind.maxActive.Load(); m != 1 {
 		t.Errorf("with -j 1, %d stages ran at once", m)
+	}
+}
+
+// TestStagesShareTheCPUs: a stage that asks computes on every CPU when it runs alone; stages
+// side by side share them; the parts a stage runs at once share its CPUs. Never more threads
+// than CPUs.
+func TestStagesShareTheCPUs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	w := newWorkspace(t, `version: 1
+name: cpus
+params: {x: 0}
+stages:
+  alone: {uses: shell, with: {run: threads, env: {OUT: a}}}
+`)
+	w.run(pipeline.Options{})
+	if got := w.kind.threads["alone"]; len(got) != 1 || got[0] != 4 {
+		t.Errorf("a stage alone on 4 CPUs got %v threads, want [4]", got)
+	}
+
+	w = newWorkspace(t, `version: 1
+name: cpus
+stages:
+  left: {uses: shell, with: {run: barrier threads, env: {OUT: l}}}
+  right: {uses: shell, with: {run: barrier threads, env: {OUT: r}}}
+`)
+	w.kind.barrier = newBarrier(2)
+	expect(t, w.run(pipeline.Options{Jobs: 2}), "left=ran right=ran")
+	l, r := w.kind.threads["left"], w.kind.threads["right"]
+	if len(l) != 1 || len(r) != 1 || l[0] < 1 || r[0] < 1 || l[0]+r[0] != 4 {
+		t.Errorf("two stages side by side on 4 CPUs got %v and %v threads, want at least 1 each and 4 in all", l, r)
+	}
+
+	for _, c := range []struct{ parts, want int }{{1, 4}, {2, 2}, {4, 1}} {
+		w = newWorkspace(t, fmt.Sprintf(`version: 1
+name: cpus
+params: {x: 0}
+stages:
+  part: {uses: shell, with: {run: threads, env: {OUT: "${params.x}"}}}
+  sweep: {uses: shell, with: {run: parts, parts: %d, env: {OUT: s}}}
+`, c.parts))
+		expect(t, w.run(pipeline.Options{Targets: []string{"sweep"}}), "sweep=ran")
+		got := w.kind.threads["part"]
+		if len(got) != c.parts {
+			t.Fatalf("%d parts at once: the part ran %d times", c.parts, len(got))
+		}
+		for _, n := range got {
+			if n != c.want {
+				t.Errorf("%d parts at once on 4 CPUs: a part got %v threads, want %d each", c.parts, got, c.want)
+				break
+			}
+		}
 	}
 }
 

@@ -304,6 +304,10 @@ func (j *trainJob) Run(ctx context.Context, env *pipeline.Env) error {
 	}
 	cfg := j.cfg
 	cfg.Done = ctx.Done()
+	// The weights do not depend on the thread count, so it is not part of the stage's key.
+	if cfg.Threads = env.Threads(); cfg.Threads > 1 {
+		fmt.Fprintf(env.Log, "training on %d threads\n", cfg.Threads)
+	}
 	if cfg.Loss == "" || cfg.Loss == "auto" {
 		cfg.Loss = autoLoss(fr)
 	}

@@ -9,7 +9,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -245,9 +244,9 @@ func (j *tuneJob) Covers() []string { return j.covers }
 func (j *tuneJob) window() int { return j.s.Parallel }
 
 // workers is the number of trials that actually run at once: the window, at most
-// runtime.NumCPU(). A trial trains on one thread and runs its stages one at a time, so the
+// the threads the run gives the stage. A trial runs its stages one at a time, on its share of the
 // trials together use at most one thread per CPU.
-func (j *tuneJob) workers() int { return min(j.window(), runtime.NumCPU()) }
+func (j *tuneJob) workers(env *pipeline.Env) int { return min(j.window(), env.Threads()) }
 
 // trials is the number of trials to start.
 func (j *tuneJob) trials() int {
@@ -273,7 +272,8 @@ func (j *tuneJob) Run(ctx context.Context, env *pipeline.Env) error {
 
 // newSweep makes the sweep's sampler: the grid's points, a seeded random sampler or TPE.
 func (j *tuneJob) newSweep(env *pipeline.Env) *sweep {
-	sw := &sweep{job: j, runner: env.Parts(), log: env.Log, parallel: j.window(), slots: make(chan struct{}, j.workers()), histIndex: map[int]int{}}
+	workers := j.workers(env)
+	sw := &sweep{job: j, runner: env.Parts(workers), log: env.Log, parallel: j.window(), slots: make(chan struct{}, workers), histIndex: map[int]int{}}
 	switch j.method {
 	case "tpe":
 		sw.sampler = search.NewTPE(j.space, uint64(j.s.Seed))

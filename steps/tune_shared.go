@@ -34,7 +34,7 @@ func (j *tuneJob) runShared(ctx context.Context, env *pipeline.Env) error {
 	id := "tune/" + string(env.Action)
 	fmt.Fprintf(env.Log, "sweep %s… shared through %s as %s\n", string(env.Action)[:12], db, worker)
 	var wg sync.WaitGroup
-	errs := make([]error, j.workers())
+	errs := make([]error, j.workers(env))
 	stats := make([]coordStats, len(errs))
 	for i := range errs {
 		wg.Add(1)
@@ -146,7 +146,7 @@ func (j *tuneJob) runUnit(ctx context.Context, env *pipeline.Env, db *coord.DB, 
 			}
 		}
 	}()
-	res, err := env.Parts().RunPart(runCtx, j.s.Target, u.Params)
+	res, err := env.Parts(j.workers(env)).RunPart(runCtx, j.s.Target, u.Params)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
