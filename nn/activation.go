@@ -56,9 +56,7 @@ func activate(k actKind, alpha float32, z, a []float32, rows, cols int) {
 	case actLinear:
 		copy(a, z)
 	case actReLU:
-		for i, v := range z {
-			a[i] = max(v, 0)
-		}
+		relu(z, a)
 	case actLeakyReLU:
 		for i, v := range z {
 			if v < 0 {
@@ -112,12 +110,7 @@ func activationGrad(k actKind, alpha float32, z, a, d []float32, rows, cols int)
 	switch k {
 	case actLinear:
 	case actReLU:
-		// Branch-free: half the signs are unpredictable, and a mispredicted branch per value
-		// cost more than the rest of the pass. a = max(z, 0) is +0 exactly when z ≤ 0.
-		for i, v := range a {
-			keep := uint32(-int32(math.Float32bits(v)) >> 31)
-			d[i] = math.Float32frombits(math.Float32bits(d[i]) & keep)
-		}
+		reluMask(a, d)
 	case actLeakyReLU:
 		for i, v := range z {
 			if v <= 0 {

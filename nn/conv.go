@@ -109,15 +109,22 @@ func (c *conv2d) forward(x []float32, rows int, _ bool) []float32 {
 	m, f := rows*c.positions(), c.g.outC
 	c.im2col(x, rows)
 	z := c.z[:m*f]
-	for r := 0; r < m; r++ {
-		copy(z[r*f:(r+1)*f], c.b)
-	}
+	fillRows(z, c.b)
 	c.mm.matmul(false, true, m, f, c.k, c.col[:m*c.k], c.w, 1, z)
 	if c.act == actLinear {
 		return z
 	}
 	activate(c.act, c.alpha, z, c.a, m, f)
 	return c.a[:m*f]
+}
+
+// fillRows copies row into every row of dst, in copies that double in length: a copy per row
+// cost a call per output position.
+func fillRows(dst, row []float32) {
+	filled := copy(dst, row)
+	for filled < len(dst) {
+		filled += copy(dst[filled:], dst[:filled])
+	}
 }
 
 // im2col writes one patch per output position. For a kernel row inside the image the valid
@@ -144,9 +151,13 @@ func (c *conv2d) im2col(x []float32, rows int) {
 					}
 					zero(row[:lo*g.c])
 					src := (iy*g.w + x0 + lo) * g.c
-					// A loop rather than copy: runs are a few values long, shorter than a call.
-					for j, v := range img[src : src+(hi-lo)*g.c] {
-						row[lo*g.c+j] = v
+					if run := img[src : src+(hi-lo)*g.c]; len(run) >= 16 {
+						copy(row[lo*g.c:], run)
+					} else {
+						// A loop rather than copy: a run of a few values is shorter than a call.
+						for j, v := range run {
+							row[lo*g.c+j] = v
+						}
 					}
 					zero(row[hi*g.c:])
 				}
@@ -289,24 +300,6 @@ func (p *pool2d) forward(x []float32, rows int, _ bool) []float32 {
 		}
 	}
 	return out
-}
-
-// maxInto keeps in dst the larger of dst and src, channel by channel, and in am the index
-// (off plus the channel) of a src value taken. It is written without branches on the data:
-// half the comparisons of random activations go each way, and mispredicted branches made max
-// pooling a quarter of a CNN's training step.
-func maxInto(dst []float32, am []int32, src []float32, off int32) {
-	am = am[:len(dst)]
-	src = src[:len(dst)]
-	for ch, m := range dst {
-		v := src[ch]
-		a := am[ch]
-		if v > m { // a conditional move
-			a = off + int32(ch)
-		}
-		am[ch] = a
-		dst[ch] = max(m, v) // the same value as the strict comparison's, but for ±0 and NaN
-	}
 }
 
 func (p *pool2d) backward(dOut []float32, rows int, _, needDx bool) []float32 {
