@@ -3,6 +3,8 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/loom-ml/loom/nn/internal/gemm"
 )
 
 // geometry is a 2-D window's placement over a channels-last image.
@@ -109,8 +111,13 @@ func (c *conv2d) forward(x []float32, rows int, _ bool) []float32 {
 	m, f := rows*c.positions(), c.g.outC
 	c.im2col(x, rows)
 	z := c.z[:m*f]
-	fillRows(z, c.b)
-	c.mm.matmul(false, true, m, f, c.k, c.col[:m*c.k], c.w, 1, z)
+	if gemm.OnePass(c.k) { // the bias added after the product: one pass fewer over z
+		c.mm.matmul(false, true, m, f, c.k, c.col[:m*c.k], c.w, 0, z)
+		addRows(z, c.b, m)
+	} else { // the bias where the product starts, as the product's C
+		fillRows(z, c.b)
+		c.mm.matmul(false, true, m, f, c.k, c.col[:m*c.k], c.w, 1, z)
+	}
 	if c.act == actLinear {
 		return z
 	}
@@ -186,8 +193,11 @@ func (c *conv2d) col2im(dx []float32, rows int) {
 						continue
 					}
 					dst := img[(iy*g.w+x0+lo)*g.c : (iy*g.w+x0+hi)*g.c]
-					for j, v := range src[(ki*g.kw+lo)*g.c : (ki*g.kw+hi)*g.c] {
-						dst[j] += v
+					run := src[(ki*g.kw+lo)*g.c : (ki*g.kw+hi)*g.c]
+					if len(run) < 16 || !addRowsVector(dst, run, 1) {
+						for j, v := range run {
+							dst[j] += v
+						}
 					}
 				}
 			}
@@ -211,16 +221,6 @@ func (c *conv2d) backward(dOut []float32, rows int, skipAct, needDx bool) []floa
 	dx := c.dx[:rows*c.g.h*c.g.w*c.g.c]
 	c.col2im(dx, rows)
 	return dx
-}
-
-// sumRows sets dst to the column sums of the rows×cols matrix m.
-func sumRows(dst, m []float32, rows, cols int) {
-	clear(dst)
-	for r := 0; r < rows; r++ {
-		for j, v := range m[r*cols : (r+1)*cols] {
-			dst[j] += v
-		}
-	}
 }
 
 // pool2d is max or average pooling over size windows with stride size; a ragged border is

@@ -39,3 +39,31 @@ func maxInto(dst []float32, am []int32, src []float32, off int32) {
 		}
 	}
 }
+
+// addRows adds row to each of the first rows rows of dst (a bias to a layer's outputs).
+func addRows(dst, row []float32, rows int) {
+	if addRowsVector(dst, row, rows) {
+		return
+	}
+	f := len(row)
+	for r := range rows {
+		d := dst[r*f : (r+1)*f]
+		for j, b := range row {
+			d[j] += b
+		}
+	}
+}
+
+// sumRows sets dst to the column sums of the rows×cols matrix m, adding the rows in order.
+func sumRows(dst, m []float32, rows, cols int) {
+	dst = dst[:cols]
+	clear(dst)
+	if sumRowsVector(dst, m, rows) {
+		return
+	}
+	for r := range rows {
+		for j, v := range m[r*cols : (r+1)*cols] {
+			dst[j] += v
+		}
+	}
+}

@@ -94,3 +94,65 @@ maxLoop:
 maxDone:
 	VZEROUPPER
 	RET
+
+// func addRowsAVX2(dst, row *float32, rows, cols int)
+// Each of the rows rows of dst (cols values, a multiple of 8) += row.
+TEXT ·addRowsAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ row+8(FP), SI
+	MOVQ rows+16(FP), DX
+	MOVQ cols+24(FP), CX
+
+rowsLoop:
+	TESTQ DX, DX
+	JZ    rowsDone
+	XORQ  BX, BX
+
+colsLoop:
+	CMPQ    BX, CX
+	JGE     colsDone
+	VMOVUPS (DI)(BX*4), Y0
+	VADDPS  (SI)(BX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ    $8, BX
+	JMP     colsLoop
+
+colsDone:
+	LEAQ (DI)(CX*4), DI
+	DECQ DX
+	JMP  rowsLoop
+
+rowsDone:
+	VZEROUPPER
+	RET
+
+// func sumRowsAVX2(dst, m *float32, rows, cols int)
+// dst (cols values, a multiple of 8) += each of the rows rows of m, in row order.
+TEXT ·sumRowsAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ m+8(FP), SI
+	MOVQ rows+16(FP), DX
+	MOVQ cols+24(FP), CX
+
+sumRowsLoop:
+	TESTQ DX, DX
+	JZ    sumDone
+	XORQ  BX, BX
+
+sumColsLoop:
+	CMPQ    BX, CX
+	JGE     sumColsDone
+	VMOVUPS (DI)(BX*4), Y0
+	VADDPS  (SI)(BX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ    $8, BX
+	JMP     sumColsLoop
+
+sumColsDone:
+	LEAQ (SI)(CX*4), SI
+	DECQ DX
+	JMP  sumRowsLoop
+
+sumDone:
+	VZEROUPPER
+	RET

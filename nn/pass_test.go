@@ -71,3 +71,53 @@ func TestPassesMatchTheirDefinitions(t *testing.T) {
 		}
 	}
 }
+
+// TestRowPassesMatchTheirLoops: addRows and sumRows (vector where the CPU has it) against
+// plain loops, for widths on and off the vector's multiple.
+func TestRowPassesMatchTheirLoops(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, cols := range []int{1, 7, 8, 32, 36, 64} {
+		rows := 1 + r.IntN(50)
+		m, row := passInputs(r, rows*cols), passInputs(r, cols)
+		got := append([]float32(nil), m...)
+		addRows(got, row, rows)
+		sums := make([]float32, cols)
+		sumRows(sums, m, rows, cols)
+		want := make([]float32, cols)
+		for i := range rows {
+			for j := range cols {
+				if w := m[i*cols+j] + row[j]; math.Float32bits(got[i*cols+j]) != math.Float32bits(w) {
+					t.Fatalf("%d cols: addRows gives %v at row %d col %d, want %v", cols, got[i*cols+j], i, j, w)
+				}
+				want[j] += m[i*cols+j]
+			}
+		}
+		for j := range want {
+			if math.Float32bits(sums[j]) != math.Float32bits(want[j]) && !(want[j] != want[j] && sums[j] != sums[j]) {
+				t.Fatalf("%d cols: sumRows gives %v in col %d, want %v", cols, sums[j], j, want[j])
+			}
+		}
+	}
+}
+
+// TestConvBiasEitherWay: a convolution whose product is summed in one pass adds its bias after
+// the product; that must give the bits of feeding the bias in as the product's C, the way
+// every convolution did before, or cached models would change.
+func TestConvBiasEitherWay(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, k := range []int{9, 144, 256} {
+		m, f := 300, 32
+		a, w, b := randSlice(r, m*k, -1, 1), randSlice(r, f*k, -1, 1), randSlice(r, f, -1, 1)
+		after, before := make([]float32, m*f), make([]float32, m*f)
+		var cp *compute
+		cp.matmul(false, true, m, f, k, a, w, 0, after)
+		addRows(after, b, m)
+		fillRows(before, b)
+		cp.matmul(false, true, m, f, k, a, w, 1, before)
+		for i := range after {
+			if math.Float32bits(after[i]) != math.Float32bits(before[i]) {
+				t.Fatalf("k %d: element %d is %v with the bias after, %v with it before", k, i, after[i], before[i])
+			}
+		}
+	}
+}

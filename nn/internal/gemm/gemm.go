@@ -106,3 +106,8 @@ func Kernel() string {
 	}
 	return "go"
 }
+
+// OnePass reports whether Sgemm sums each element of a product with this k in one pass (one
+// block of K). Then C = A·B followed by C += v gives the bits of C = v followed by
+// C = A·B + C (beta 1): fl(Σ + v) either way.
+func OnePass(k int) bool { return k <= kc }
