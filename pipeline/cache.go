@@ -51,6 +51,7 @@ type Cache struct {
 	l       Layout
 	objects *fileHasher // what each object held when it was last hashed
 	checked sync.Map    // folders below objects/ and actions/ found not to be links
+	commits commits     // objects and entries on their way to disk (commit.go)
 }
 
 // checkDir makes sure the folder of path, one of objects/ab or actions/ab, is not a symbolic
@@ -83,11 +84,19 @@ func OpenCache(dir string) (*Cache, error) {
 
 func newCache(dir string) *Cache {
 	l := Layout(dir)
-	return &Cache{l: l, objects: openFileHasher(l.ObjectsMemo())}
+	c := &Cache{l: l, objects: openFileHasher(l.ObjectsMemo())}
+	c.commits.init()
+	return c
 }
 
-// Flush saves what the cache learned about its objects' stamps.
-func (c *Cache) Flush() error { return c.objects.save() }
+// Flush saves what the cache learned about its objects' stamps, once the objects are synced:
+// a saved stamp vouches for the content without a hash.
+func (c *Cache) Flush() error {
+	if err := c.syncObjects(); err != nil {
+		return err
+	}
+	return c.objects.save()
+}
 
 // Dir returns the cache's folder.
 func (c *Cache) Dir() string { return c.l.Dir() }
@@ -153,9 +162,12 @@ func (e *missError) Error() string { return "cache miss: " + e.reason }
 // Get returns the entry for id. A missing, unreadable or damaged entry, or one whose objects are
 // not all present and intact, is reported as a miss with the reason.
 func (c *Cache) Get(id ActionID) (*Entry, error) {
-	e, err := c.read(id)
-	if err != nil {
-		return nil, err
+	e := c.pendingEntry(id)
+	if e == nil {
+		var err error
+		if e, err = c.read(id); err != nil {
+			return nil, err
+		}
 	}
 	for _, f := range e.refs() {
 		if err := c.Verify(f); err != nil {
@@ -256,9 +268,17 @@ func (c *Cache) discard(path string) {
 	c.objects.forget(path)
 }
 
-// Put records e under its ActionID. Its objects must already be stored.
+// Put records e under its ActionID. Its objects must already be stored; they are synced first.
 func (c *Cache) Put(e *Entry) error {
 	e.Output = e.Result.outputID()
+	if err := c.syncObjects(); err != nil {
+		return err
+	}
+	return c.writeEntry(e)
+}
+
+// writeEntry writes e's entry file (synced) and its recipe.
+func (c *Cache) writeEntry(e *Entry) error {
 	if err := c.checkDir(c.actionPath(e.Action)); err != nil {
 		return err
 	}
@@ -350,16 +370,13 @@ func (c *Cache) StoreMove(path, ref string) (FileRef, error) {
 	return out, c.place(f, out)
 }
 
-// place makes f, a complete file on the object store's file system, the object of ref: synced
-// before it is renamed into place, so that not even a power cut leaves an object of the right
-// name with other content. An object already there is kept, unless it is damaged.
+// place makes f, a complete file on the object store's file system, the object of ref. It is
+// synced before any entry names it (see commits), so that not even a power cut leaves an
+// entry whose object has other content. An object already there is kept, unless it is damaged.
 func (c *Cache) place(f *os.File, ref FileRef) error {
 	dst := c.ObjectPath(ref.Digest)
 	if _, err := os.Lstat(dst); err == nil && c.Verify(ref) == nil {
 		return nil
-	}
-	if err := f.Sync(); err != nil {
-		return err
 	}
 	if err := c.checkDir(dst); err != nil {
 		return err
@@ -370,6 +387,7 @@ func (c *Cache) place(f *os.File, ref FileRef) error {
 	if err := os.Rename(f.Name(), dst); err != nil {
 		return err
 	}
+	c.placed(dst)
 	if have, err := os.Lstat(dst); err == nil {
 		c.objects.remember(dst, stampOf(have), ref.Digest) // hashed on the way in
 	}

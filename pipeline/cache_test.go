@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -80,5 +82,52 @@ func TestEntryWhoseObjectIsTruncatedIsAMiss(t *testing.T) {
 	os.WriteFile(c.actionPath(e.Action), []byte(strings.Replace(string(b), `"path":"f"`, `"path":"g"`, 1)), 0o644)
 	if _, err := c.Get(e.Action); !errors.As(err, &miss) {
 		t.Fatalf("tampered entry: %v, want a miss", err)
+	}
+}
+
+// TestGroupCommit: entries put later are found at once, are on disk once Commit returns, with
+// every object synced first; a failure to write one is what Commit returns.
+func TestGroupCommit(t *testing.T) {
+	c, err := OpenCache(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	ids := make([]ActionID, 40)
+	for i := range ids {
+		src := filepath.Join(t.TempDir(), "f")
+		os.WriteFile(src, []byte(fmt.Sprint("content ", i)), 0o644)
+		ref, err := c.Store(src, "f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = ActionID(fmt.Sprintf("%064x", i+1))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.PutLater(&Entry{Action: ids[i], Result: Result{Files: []FileRef{ref}}})
+			if _, err := c.Get(ids[i]); err != nil {
+				t.Errorf("entry %d just put: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := c.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range ids {
+		if _, err := c.read(id); err != nil {
+			t.Errorf("entry %d not on disk after Commit: %v", i, err)
+		}
+	}
+	if len(c.commits.unsynced) != 0 || len(c.commits.pending) != 0 {
+		t.Errorf("after Commit: %d objects unsynced, %d entries pending", len(c.commits.unsynced), len(c.commits.pending))
+	}
+
+	bad := ActionID(strings.Repeat("b", 64))
+	os.WriteFile(filepath.Dir(c.actionPath(bad)), nil, 0o644) // a file where its folder goes
+	c.PutLater(&Entry{Action: bad})
+	if err := c.Commit(); err == nil {
+		t.Error("Commit of an entry that cannot be written returned no error")
 	}
 }

@@ -196,7 +196,7 @@ func (sh *sharing) upload(e *Entry) {
 			return
 		}
 	}
-	raw, err := os.ReadFile(sh.cache.actionPath(e.Action))
+	raw, err := json.Marshal(e) // the entry file's bytes, which may still be on their way to disk
 	if err != nil {
 		sh.warn(err)
 		return

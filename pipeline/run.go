@@ -217,6 +217,9 @@ func (w *Workspace) Run(ctx context.Context, opt Options) (*Report, error) {
 	}
 	rep := ex.run(ctx, names)
 	ex.share.wait() // the run's uploads finish before it reports
+	if err := w.cache.Commit(); err != nil {
+		return rep, fmt.Errorf("cache: %w", err)
+	}
 	if err := w.files.save(); err != nil {
 		return rep, err
 	}
@@ -449,10 +452,7 @@ func (ex *executor) stage(ctx context.Context, st *manifest.Stage, up map[string
 		return
 	}
 	e.Seconds = time.Since(start).Seconds()
-	if err := ex.ws.cache.Put(e); err != nil {
-		res.Status, res.Err = Failed, fmt.Errorf("cache: %w", err)
-		return
-	}
+	ex.ws.cache.PutLater(e)
 	ex.share.queue(e)
 	if err := ex.restore(st, e); err != nil {
 		res.Status, res.Err = Failed, err

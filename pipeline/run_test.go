@@ -27,6 +27,7 @@ type fakeKind struct {
 	runs    map[string]int
 	// started is closed... per stage via barrier
 	barrier   *barrier
+	after     *barrier         // with run: barrier threads, passed once each stage has asked
 	threads   map[string][]int // what env.Threads said, by stage
 	running   atomic.Int32
 	maxActive atomic.Int32
@@ -137,6 +138,9 @@ func (j *fakeJob) Run(ctx context.Context, env *pipeline.Env) error {
 		k.mu.Lock()
 		k.threads[env.Stage.Name] = append(k.threads[env.Stage.Name], env.Threads())
 		k.mu.Unlock()
+		if !k.after.wait() { // hold the CPUs until both have asked
+			return errors.New("barrier timed out")
+		}
 	case "parts":
 		runner := env.Parts(j.parts)
 		errs := make(chan error, j.parts)
@@ -358,7 +362,7 @@ stages:
   left: {uses: shell, with: {run: barrier threads, env: {OUT: l}}}
   right: {uses: shell, with: {run: barrier threads, env: {OUT: r}}}
 `)
-	w.kind.barrier = newBarrier(2)
+	w.kind.barrier, w.kind.after = newBarrier(2), newBarrier(2)
 	expect(t, w.run(pipeline.Options{Jobs: 2}), "left=ran right=ran")
 	l, r := w.kind.threads["left"], w.kind.threads["right"]
 	if len(l) != 1 || len(r) != 1 || l[0] < 1 || r[0] < 1 || l[0]+r[0] != 4 {
