@@ -45,6 +45,12 @@ secs() { # command...: wall seconds
 	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}'
 }
 
+# Snakemake 7.21 builds its DAG recursively and stops at Python's default recursion limit on a
+# chain of about 500 rules; the limit is raised as its documentation's error message suggests.
+snakemake() {
+	/usr/bin/python3 -c 'import sys; sys.setrecursionlimit(100000); sys.argv = ["snakemake"] + sys.argv[1:]; from snakemake import main; main()' "$@"
+}
+
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 sizes=("$@")
