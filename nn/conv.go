@@ -194,7 +194,7 @@ func (c *conv2d) col2im(dx []float32, rows int) {
 					}
 					dst := img[(iy*g.w+x0+lo)*g.c : (iy*g.w+x0+hi)*g.c]
 					run := src[(ki*g.kw+lo)*g.c : (ki*g.kw+hi)*g.c]
-					if len(run) < 16 || !addRowsVector(dst, run, 1) {
+					if len(run) < 16 || !addRowsVector(dst, run, 1, len(run), 0, 0) {
 						for j, v := range run {
 							dst[j] += v
 						}

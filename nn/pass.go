@@ -42,7 +42,7 @@ func maxInto(dst []float32, am []int32, src []float32, off int32) {
 
 // addRows adds row to each of the first rows rows of dst (a bias to a layer's outputs).
 func addRows(dst, row []float32, rows int) {
-	if addRowsVector(dst, row, rows) {
+	if addRowsVector(dst, row, rows, len(row), len(row), 0) {
 		return
 	}
 	f := len(row)
@@ -58,7 +58,7 @@ func addRows(dst, row []float32, rows int) {
 func sumRows(dst, m []float32, rows, cols int) {
 	dst = dst[:cols]
 	clear(dst)
-	if sumRowsVector(dst, m, rows) {
+	if addRowsVector(dst, m, rows, cols, 0, cols) {
 		return
 	}
 	for r := range rows {

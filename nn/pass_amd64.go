@@ -17,10 +17,7 @@ func reluMaskAVX2(a, d *float32, n int)
 func maxIntoAVX2(dst *float32, am *int32, src *float32, n int, off int32)
 
 //go:noescape
-func addRowsAVX2(dst, row *float32, rows, cols int)
-
-//go:noescape
-func sumRowsAVX2(dst, m *float32, rows, cols int)
+func addRowsAVX2(dst, src *float32, rows, cols, dstStep, srcStep int)
 
 // The vector versions below do the leading multiple of 8 values and return how many.
 
@@ -51,25 +48,14 @@ func maxIntoVector(dst []float32, am []int32, src []float32, off int32) int {
 	return n
 }
 
-// addRowsVector and sumRowsVector do the whole pass, or nothing (false) when the width is
-// not a multiple of 8 or the CPU lacks AVX2.
-
-func addRowsVector(dst, row []float32, rows int) bool {
-	cols := len(row)
+// addRowsVector does rows passes of dst[:cols] += src[:cols], dst moving on by dstStep values
+// and src by srcStep after each (see addRowsAVX2), or nothing (false) when cols is not a
+// multiple of 8 or the CPU lacks AVX2.
+func addRowsVector(dst, src []float32, rows, cols, dstStep, srcStep int) bool {
 	if !hasAVX2 || cols%8 != 0 || rows == 0 || cols == 0 {
 		return false
 	}
-	_ = dst[rows*cols-1]
-	addRowsAVX2(&dst[0], &row[0], rows, cols)
-	return true
-}
-
-func sumRowsVector(dst, m []float32, rows int) bool {
-	cols := len(dst)
-	if !hasAVX2 || cols%8 != 0 || rows == 0 || cols == 0 {
-		return false
-	}
-	_ = m[rows*cols-1]
-	sumRowsAVX2(&dst[0], &m[0], rows, cols)
+	_, _ = dst[(rows-1)*dstStep+cols-1], src[(rows-1)*srcStep+cols-1]
+	addRowsAVX2(&dst[0], &src[0], rows, cols, dstStep, srcStep)
 	return true
 }

@@ -95,13 +95,19 @@ maxDone:
 	VZEROUPPER
 	RET
 
-// func addRowsAVX2(dst, row *float32, rows, cols int)
-// Each of the rows rows of dst (cols values, a multiple of 8) += row.
-TEXT ·addRowsAVX2(SB), NOSPLIT, $0-32
+// func addRowsAVX2(dst, src *float32, rows, cols, dstStep, srcStep int)
+// For each of rows rows, in order: dst[0:cols] += src[0:cols] (cols a multiple of 8), then dst
+// moves on by dstStep values and src by srcStep. A step of 0 repeats a row: a bias added to
+// every row (dstStep cols, srcStep 0), or every row summed into one (dstStep 0, srcStep cols).
+TEXT ·addRowsAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
-	MOVQ row+8(FP), SI
+	MOVQ src+8(FP), SI
 	MOVQ rows+16(FP), DX
 	MOVQ cols+24(FP), CX
+	MOVQ dstStep+32(FP), R8
+	MOVQ srcStep+40(FP), R9
+	SHLQ $2, R8
+	SHLQ $2, R9
 
 rowsLoop:
 	TESTQ DX, DX
@@ -118,41 +124,11 @@ colsLoop:
 	JMP     colsLoop
 
 colsDone:
-	LEAQ (DI)(CX*4), DI
+	ADDQ R8, DI
+	ADDQ R9, SI
 	DECQ DX
 	JMP  rowsLoop
 
 rowsDone:
-	VZEROUPPER
-	RET
-
-// func sumRowsAVX2(dst, m *float32, rows, cols int)
-// dst (cols values, a multiple of 8) += each of the rows rows of m, in row order.
-TEXT ·sumRowsAVX2(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ m+8(FP), SI
-	MOVQ rows+16(FP), DX
-	MOVQ cols+24(FP), CX
-
-sumRowsLoop:
-	TESTQ DX, DX
-	JZ    sumDone
-	XORQ  BX, BX
-
-sumColsLoop:
-	CMPQ    BX, CX
-	JGE     sumColsDone
-	VMOVUPS (DI)(BX*4), Y0
-	VADDPS  (SI)(BX*4), Y0, Y0
-	VMOVUPS Y0, (DI)(BX*4)
-	ADDQ    $8, BX
-	JMP     sumColsLoop
-
-sumColsDone:
-	LEAQ (SI)(CX*4), SI
-	DECQ DX
-	JMP  sumRowsLoop
-
-sumDone:
 	VZEROUPPER
 	RET
