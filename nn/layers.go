@@ -74,14 +74,7 @@ func (d *dense) backward(dOut []float32, rows int, skipAct, needDx bool) []float
 	}
 	d.dz = dz
 	d.mm.matmul(true, false, d.out, d.in, rows, dz, d.x, 0, d.gw)
-	gb := d.gb
-	clear(gb)
-	for r := 0; r < rows; r++ {
-		row := dz[r*d.out : (r+1)*d.out]
-		for j, v := range row {
-			gb[j] += v
-		}
-	}
+	sumRows(d.gb, dz, rows, d.out)
 	if !needDx {
 		return nil
 	}
