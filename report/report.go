@@ -233,7 +233,7 @@ func (p *page) predictionCharts(stage string, raw []byte) string {
 			name += fmt.Sprintf(" (AUC %.3f)", auc)
 		}
 		roc.series = append(roc.series, series{name: name, xs: fpr, ys: tpr})
-		rec, prec := prCurve(isPos, probs[k])
+		rec, prec := metrics.PRCurve(isPos, probs[k])
 		pr.series = append(pr.series, series{name: c, xs: rec, ys: prec})
 	}
 	cm := make([][]int, len(classes))
@@ -268,35 +268,6 @@ func (p *page) importance(stage string, raw []byte) string {
 		}
 	}
 	return p.chart(bars("permutation importance, "+stage, "importance relative to the most important feature", names, values))
-}
-
-// prCurve returns recall and precision at each distinct score, highest first, as
-// scikit-learn's precision_recall_curve.
-func prCurve(isPos []bool, scores []float64) (recall, precision []float64) {
-	idx := make([]int, len(scores))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] > scores[idx[b]] })
-	positives := 0.0
-	for _, p := range isPos {
-		if p {
-			positives++
-		}
-	}
-	var tp, fp float64
-	for k, i := range idx {
-		if isPos[i] {
-			tp++
-		} else {
-			fp++
-		}
-		if k+1 < len(idx) && scores[idx[k+1]] == scores[i] {
-			continue
-		}
-		recall, precision = append(recall, tp/math.Max(positives, 1)), append(precision, tp/(tp+fp))
-	}
-	return recall, precision
 }
 
 // sweep draws a tune stage's trials (which its own table lists): the objective per trial with

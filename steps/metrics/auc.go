@@ -166,12 +166,33 @@ func rowSum(row []float64) float64 {
 // scikit-learn's roc_curve(drop_intermediate=False): one point per distinct score, from the
 // highest threshold down, starting at (0, 0). Tied scores make one point.
 func ROCCurve(isPos []bool, scores []float64) (fpr, tpr []float64) {
+	tps, fps, p, n := thresholdCounts(isPos, scores)
+	fpr, tpr = []float64{0}, []float64{0}
+	for i := range tps {
+		fpr, tpr = append(fpr, fps[i]/max(n, 1)), append(tpr, tps[i]/max(p, 1))
+	}
+	return fpr, tpr
+}
+
+// PRCurve returns recall and precision at each distinct score, from the highest threshold
+// down, as scikit-learn's precision_recall_curve (without its final (0, 1) point).
+func PRCurve(isPos []bool, scores []float64) (recall, precision []float64) {
+	tps, fps, p, _ := thresholdCounts(isPos, scores)
+	for i := range tps {
+		recall, precision = append(recall, tps[i]/max(p, 1)), append(precision, tps[i]/(tps[i]+fps[i]))
+	}
+	return recall, precision
+}
+
+// thresholdCounts ranks binary labels by score, highest first, and returns the true and
+// false positives at or above each distinct score (tied scores make one step), and the
+// numbers of positives and negatives.
+func thresholdCounts(isPos []bool, scores []float64) (tps, fps []float64, p, n float64) {
 	idx := make([]int, len(scores))
 	for i := range idx {
 		idx[i] = i
 	}
 	slices.SortStableFunc(idx, func(a, b int) int { return -cmpFloat(scores[a], scores[b]) })
-	var p, n float64
 	for _, v := range isPos {
 		if v {
 			p++
@@ -179,7 +200,6 @@ func ROCCurve(isPos []bool, scores []float64) (fpr, tpr []float64) {
 			n++
 		}
 	}
-	fpr, tpr = []float64{0}, []float64{0}
 	var tp, fp float64
 	for k, i := range idx {
 		if isPos[i] {
@@ -190,9 +210,9 @@ func ROCCurve(isPos []bool, scores []float64) (fpr, tpr []float64) {
 		if k+1 < len(idx) && scores[idx[k+1]] == scores[i] {
 			continue
 		}
-		fpr, tpr = append(fpr, fp/max(n, 1)), append(tpr, tp/max(p, 1))
+		tps, fps = append(tps, tp), append(fps, fp)
 	}
-	return fpr, tpr
+	return tps, fps, p, n
 }
 
 func cmpFloat(a, b float64) int {

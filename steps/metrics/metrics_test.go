@@ -292,3 +292,15 @@ func TestROCCurve(t *testing.T) {
 		t.Errorf("fpr %v tpr %v", fpr, tpr)
 	}
 }
+
+// TestPRCurve against scikit-learn 1.2's precision_recall_curve([0, 0, 1, 1], [0.1, 0.4, 0.35,
+// 0.8]): from the highest threshold, recall 0.5, 0.5, 1, 1 and precision 1, 0.5, 2/3, 0.5.
+func TestPRCurve(t *testing.T) {
+	rec, prec := PRCurve([]bool{false, false, true, true}, []float64{0.1, 0.4, 0.35, 0.8})
+	wantR, wantP := []float64{0.5, 0.5, 1, 1}, []float64{1, 0.5, 2.0 / 3, 0.5}
+	for i := range wantR {
+		if rec[i] != wantR[i] || math.Abs(prec[i]-wantP[i]) > 1e-12 {
+			t.Fatalf("recall %v precision %v", rec, prec)
+		}
+	}
+}
