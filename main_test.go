@@ -23,8 +23,14 @@ func copyExample(t *testing.T, name string) string {
 
 func copyExampleTB(t testing.TB, name string) string {
 	t.Helper()
-	src := filepath.Join("examples", name)
 	dst := filepath.Join(t.TempDir(), name)
+	copyTree(t, filepath.Join("examples", name), dst)
+	return filepath.Join(dst, "pipeline.yaml")
+}
+
+// copyTree copies the folder src to dst, leaving out .loom folders.
+func copyTree(t testing.TB, src, dst string) {
+	t.Helper()
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -45,7 +51,6 @@ func copyExampleTB(t testing.TB, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(dst, "pipeline.yaml")
 }
 
 // loom runs the CLI in-process and returns its exit code, stdout and stderr.

@@ -161,24 +161,3 @@ func TestReportInABrowser(t *testing.T) {
 		t.Logf("%s: %d charts, loom report %v", c.example, strings.Count(dom, "<svg"), took.Round(time.Millisecond))
 	}
 }
-
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == ".loom" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-}
