@@ -229,7 +229,7 @@ func (p *page) predictionCharts(stage string, raw []byte) string {
 		}
 		fpr, tpr := metrics.ROCCurve(isPos, probs[k])
 		name := c
-		if auc, err := metrics.ROCAUC(boolsToInts(isPos), probs[k]); err == nil {
+		if auc, err := metrics.BinaryROCAUC(isPos, probs[k]); err == nil {
 			name += fmt.Sprintf(" (AUC %.3f)", auc)
 		}
 		roc.series = append(roc.series, series{name: name, xs: fpr, ys: tpr})
@@ -501,14 +501,4 @@ func parse(s string) float64 {
 		return math.NaN()
 	}
 	return v
-}
-
-func boolsToInts(bs []bool) []int {
-	out := make([]int, len(bs))
-	for i, b := range bs {
-		if b {
-			out[i] = 1
-		}
-	}
-	return out
 }

@@ -256,7 +256,7 @@ func writeClassPlots(env *pipeline.Env, labels []int, preds *bundle.Predictions,
 		}
 		fpr, tpr := metrics.ROCCurve(isPos, scores)
 		label := preds.Classes[c]
-		if auc, err := metrics.ROCAUC(boolsToInts(isPos), scores); err == nil {
+		if auc, err := metrics.BinaryROCAUC(isPos, scores); err == nil {
 			label += fmt.Sprintf(" (AUC %.3f)", auc)
 		}
 		curves = append(curves, plot.Curve{Label: label, FPR: fpr, TPR: tpr})
@@ -274,16 +274,6 @@ func writeClassPlots(env *pipeline.Env, labels []int, preds *bundle.Predictions,
 		return err
 	}
 	return writeFileWith(filepath.Join(env.Out, "confusion.png"), func(w io.Writer) error { return plot.Confusion(w, cm, preds.Classes, title) })
-}
-
-func boolsToInts(bs []bool) []int {
-	out := make([]int, len(bs))
-	for i, b := range bs {
-		if b {
-			out[i] = 1
-		}
-	}
-	return out
 }
 
 // predictionsFile is the artifact file of the rows' predictions, of evaluate and predict stages.

@@ -17,17 +17,26 @@ func ROCAUC(yTrue []int, scores []float64) (float64, error) {
 	if err := checkLabels("y_true", yTrue, len(yTrue), 2); err != nil {
 		return 0, err
 	}
-	if len(scores) != len(yTrue) {
-		return 0, fmt.Errorf("scores has %d rows, want %d", len(scores), len(yTrue))
-	}
-	if err := checkFinite("scores", scores); err != nil {
-		return 0, err
-	}
 	pos := make([]bool, len(yTrue))
 	for i, c := range yTrue {
 		pos[i] = c == 1
 	}
-	return binaryAUC(pos, scores, newAUCScratch(len(pos)))
+	return BinaryROCAUC(pos, scores)
+}
+
+// BinaryROCAUC is ROCAUC of labels given as a mask of the positives (one class of several
+// against the rest, as a ROC curve plots it).
+func BinaryROCAUC(isPos []bool, scores []float64) (float64, error) {
+	if len(isPos) == 0 {
+		return 0, fmt.Errorf("no samples")
+	}
+	if len(scores) != len(isPos) {
+		return 0, fmt.Errorf("scores has %d rows, want %d", len(scores), len(isPos))
+	}
+	if err := checkFinite("scores", scores); err != nil {
+		return 0, err
+	}
+	return binaryAUC(isPos, scores, newAUCScratch(len(isPos)))
 }
 
 // aucScratch holds the scores of positives and negatives, sorted separately: sorting plain
