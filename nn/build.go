@@ -75,7 +75,7 @@ func (b *builder) counter(name string, c *int64) {
 
 // newDense creates a dense layer whose tensors are named prefix+"weight" and prefix+"bias".
 func newDense(b *builder, prefix string, in, out int, act actKind, alpha float32) *dense {
-	d := &dense{mm: b.compute(), in: in, out: out, act: act, alpha: alpha}
+	d := &dense{mm: b.compute(), in: in, out: out, act: act, alpha: alpha, wAt: b.wOff}
 	d.w, d.gw = b.weight(prefix+"weight", []int{out, in}, nil)
 	d.b, d.gb = b.other(prefix+"bias", []int{out})
 	return d

@@ -36,6 +36,7 @@ type dense struct {
 	act     actKind
 	alpha   float32
 	w, b    []float32 // views into Network.params
+	wAt     int       // w's offset in Network.params
 	gw, gb  []float32 // views into Network.grads
 	x       []float32 // input of the last forward
 	z, a    []float32 // pre-activation and activation; a aliases z for linear layers
@@ -73,7 +74,9 @@ func (d *dense) backward(dOut []float32, rows int, skipAct, needDx bool) []float
 		activationGrad(d.act, d.alpha, d.z, d.a, dz, rows, d.out)
 	}
 	d.dz = dz
-	d.mm.matmul(true, false, d.out, d.in, rows, dz, d.x, 0, d.gw)
+	// By rows, the blocks of the forward pass's columns: each worker computes the gradient
+	// of the weight rows it has read, and updates them (see compute.eachOwned).
+	d.mm.matmulRows(true, false, d.out, d.in, rows, dz, d.x, 0, d.gw)
 	sumRows(d.gb, dz, rows, d.out)
 	if !needDx {
 		return nil

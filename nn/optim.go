@@ -124,7 +124,7 @@ func (o *optimizer) step(cp *compute, w, g []float32, nReg int, lr float32) {
 		// lr·m̂/(√v̂+ε) = (lr/c1)·m/(√v/√c2 + ε): the bias corrections leave the loop.
 		o.stepLR, o.invSqrtC2 = lr/float32(c1), float32(1/math.Sqrt(c2))
 	}
-	cp.each(len(w), o.update)
+	cp.eachOwned(len(w), o.update)
 	o.w, o.g = nil, nil
 }
 

@@ -3,6 +3,7 @@ package nn
 import (
 	"encoding/json"
 	"errors"
+	"github.com/loom-ml/loom/nn/internal/gemm"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -126,6 +127,48 @@ func TestThreadsSameWeights(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOwnersCoverParams: the optimiser's split on 2 and 3 threads gives every parameter to
+// exactly one worker, each split dense layer's weight rows to the worker that computes their
+// gradient (gemm.Block's rows, in part order), and on 2 threads halves within a few percent.
+func TestOwnersCoverParams(t *testing.T) {
+	for _, threads := range []int{2, 3} {
+		net := mustNew(t, mlpSpec(784, []int{256, 256}, 10))
+		release := net.useThreads(threads)
+		net.planOwners(128)
+		owners := net.cpu.owners
+		release()
+		if len(owners) != threads {
+			t.Fatalf("%d threads: %d parts", threads, len(owners))
+		}
+		seen := make([]int, len(net.params))
+		for p, spans := range owners {
+			size := 0
+			for _, s := range spans {
+				for i := s.lo; i < s.hi; i++ {
+					seen[i]++
+				}
+				size += s.hi - s.lo
+			}
+			// On 3 threads the 8 strips of 256 rows split 2, 3, 3: the products are as uneven.
+			if share := float64(size) * float64(threads) / float64(len(net.params)); threads == 2 && (share < 0.95 || share > 1.05) {
+				t.Errorf("%d threads: part %d updates %d of %d values", threads, p, size, len(net.params))
+			}
+		}
+		for i, c := range seen {
+			if c != 1 {
+				t.Fatalf("%d threads: value %d is updated by %d parts", threads, i, c)
+			}
+		}
+		// The first layer's rows: part p owns rows gemm.Block(256, threads, p) of its 256×784.
+		for p := range threads {
+			r0, r1 := gemm.Block(256, threads, p)
+			if got, want := owners[p][0], (span{r0 * 784, r1 * 784}); got != want {
+				t.Errorf("%d threads: part %d's first span is %v, want the first layer's rows %v", threads, p, got, want)
+			}
+		}
 	}
 }
 

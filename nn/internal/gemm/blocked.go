@@ -43,7 +43,7 @@ func blockedGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 	// The strip width: 32 columns with the AVX-512 kernel, which gives the same bits as the
 	// 16-column one (kern6x32), so results do not depend on the machine's vector width.
 	w := nrMax
-	if useAsm && use512 {
+	if useAsm && use512 && n > nrMax {
 		w = 2 * nrMax
 	}
 	// Equal K blocks: k = 784 runs as 4×196 rather than 3×256 + 16, whose

@@ -351,8 +351,9 @@ func TestSgemmPanels(t *testing.T) {
 	})
 }
 
-// TestSplitSameBits: a product split over workers gives the bits of the whole product, for
-// every kernel, transposes, alpha, beta and ragged column counts, without allocating.
+// TestSplitSameBits: a product split over workers, by columns or by rows, gives the bits of
+// the whole product, for every kernel, transposes, alpha, beta and ragged sizes, without
+// allocating.
 func TestSplitSameBits(t *testing.T) {
 	paths(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(9, 9))
@@ -367,10 +368,12 @@ func TestSplitSameBits(t *testing.T) {
 				a, b, c0 := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
 				whole, split := append([]float32(nil), c0...), append([]float32(nil), c0...)
 				Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, whole, n)
+				byRows := append([]float32(nil), c0...)
 				p.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, split, n)
+				p.SgemmRows(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, byRows, n)
 				for i := range whole {
-					if !sameBits(whole[i], split[i]) {
-						t.Fatalf("%d workers, %v %v %dx%dx%d: element %d is %g whole, %g split", workers, tA, tB, m, n, k, i, whole[i], split[i])
+					if !sameBits(whole[i], split[i]) || !sameBits(whole[i], byRows[i]) {
+						t.Fatalf("%d workers, %v %v %dx%dx%d: element %d is %g whole, %g split by columns, %g by rows", workers, tA, tB, m, n, k, i, whole[i], split[i], byRows[i])
 					}
 				}
 			}

@@ -64,3 +64,16 @@ func TestNilPool(t *testing.T) {
 		t.Errorf("nil pool: %d workers, part 0 ran %d times", p.Workers(), r.hits[0].Load())
 	}
 }
+
+// BenchmarkHandoff is a Run of two empty parts: the round trip of a cache line between the
+// caller's core and a spinning worker's. On a virtual machine it depends on where the host
+// places the two virtual CPUs (tens of ns sharing a cache, hundreds apart), and so does how
+// well one model's training scales to two threads.
+func BenchmarkHandoff(b *testing.B) {
+	p := New(2)
+	defer p.Close()
+	f := func(int) {}
+	for b.Loop() {
+		p.Run(2, f)
+	}
+}
