@@ -46,45 +46,35 @@ func (n *Network) useThreads(threads int) (release func()) {
 }
 
 // matmul computes c = op(a)·op(b) + beta·c for contiguous row-major matrices, where op(a) is
-// m×k, op(b) is k×n and c is m×n. Every matrix product of the package goes through here or
-// matmulStrided, so the kernel behind them can change without touching the layers.
+// m×k, op(b) is k×n and c is m×n. Every matrix product of the package goes through here,
+// matmulRows or matmulStrided, so the kernel behind them can change without touching the
+// layers.
 func (cp *compute) matmul(transA, transB bool, m, n, k int, a, b []float32, beta float32, c []float32) {
-	lda, ldb := k, n
-	if transA {
-		lda = m
-	}
-	if transB {
-		ldb = k
-	}
-	cp.matmulStrided(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, n)
+	lda, ldb := gemm.Contiguous(transA, transB, m, n, k)
+	cp.splitter().Sgemm(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, n)
 }
 
 // matmulRows is matmul with c split over the pool's workers by blocks of rows rather than
 // columns, at gemm.Block's boundaries: see dense.backward.
 func (cp *compute) matmulRows(transA, transB bool, m, n, k int, a, b []float32, beta float32, c []float32) {
-	lda, ldb := k, n
-	if transA {
-		lda = m
-	}
-	if transB {
-		ldb = k
-	}
-	var mm *gemm.Splitter
-	if cp != nil {
-		mm = cp.mm
-	}
-	mm.SgemmRows(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, n)
+	lda, ldb := gemm.Contiguous(transA, transB, m, n, k)
+	cp.splitter().SgemmRows(transA, transB, m, n, k, 1, a, lda, b, ldb, beta, c, n)
 }
 
 // matmulStrided is matmul on sub-matrices with explicit row strides (a timestep of a
 // [batch, time, features] buffer, one head's columns of a fused projection) and a scale
 // alpha: c = alpha·op(a)·op(b) + beta·c.
 func (cp *compute) matmulStrided(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	var mm *gemm.Splitter // nil: the caller's goroutine
-	if cp != nil {
-		mm = cp.mm
+	cp.splitter().Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// splitter returns cp's splitter: nil, the caller's goroutine, for a nil cp or one training
+// on one thread.
+func (cp *compute) splitter() *gemm.Splitter {
+	if cp == nil {
+		return nil
 	}
-	mm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	return cp.mm
 }
 
 // eachMin is the elements below which an elementwise pass is not split: a few microseconds

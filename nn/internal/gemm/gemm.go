@@ -48,6 +48,18 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	blockedGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// Contiguous returns the row strides of op(A), m×k, and op(B), k×n, stored without gaps.
+func Contiguous(transA, transB bool, m, n, k int) (lda, ldb int) {
+	lda, ldb = k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	return lda, ldb
+}
+
 // checkArgs panics with a descriptive message when the shapes, strides or
 // slice lengths are inconsistent.
 func checkArgs(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {

@@ -320,7 +320,7 @@ func TestAVX512SameBitsAsAVX2(t *testing.T) {
 			m, n = 2*mc+r.IntN(100), nc+r.IntN(100)
 		}
 		alpha, beta := []float32{1, 0.5, -2}[r.IntN(3)], []float32{0, 1, 0.25}[r.IntN(3)]
-		lda, ldb := contiguous(tA, tB, m, n, k)
+		lda, ldb := Contiguous(tA, tB, m, n, k)
 		a, b, c0 := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
 		c16, c32 := append([]float32(nil), c0...), append([]float32(nil), c0...)
 		use512 = false
@@ -364,7 +364,7 @@ func TestSplitSameBits(t *testing.T) {
 				tA, tB := r.IntN(2) == 1, r.IntN(2) == 1
 				m, n, k := 64+r.IntN(200), 64+r.IntN(400), 64+r.IntN(300)
 				alpha, beta := []float32{1, 0.5}[r.IntN(2)], []float32{0, 1, 0.25}[r.IntN(3)]
-				lda, ldb := contiguous(tA, tB, m, n, k)
+				lda, ldb := Contiguous(tA, tB, m, n, k)
 				a, b, c0 := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
 				whole, split := append([]float32(nil), c0...), append([]float32(nil), c0...)
 				Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, whole, n)
@@ -384,16 +384,4 @@ func TestSplitSameBits(t *testing.T) {
 			pool.Close()
 		}
 	})
-}
-
-// contiguous returns the leading dimensions of op(A) m×k and op(B) k×n stored without gaps.
-func contiguous(tA, tB bool, m, n, k int) (lda, ldb int) {
-	lda, ldb = k, n
-	if tA {
-		lda = m
-	}
-	if tB {
-		ldb = k
-	}
-	return lda, ldb
 }
