@@ -54,6 +54,9 @@ type conv2d struct {
 	dz     []float32 // ∂L/∂z of the last backward, for per-example norms
 	gwr    []float32 // one example's gradients, for per-example norms
 	gbr    []float32
+
+	// The passes over a range of images, bound once (see compute.eachImage).
+	fwdImages, gradImages, dxImages func(r0, r1 int)
 }
 
 func newConv2D(b *builder, in []int, l LayerSpec) *conv2d {
@@ -74,6 +77,7 @@ func newConv2D(b *builder, in []int, l LayerSpec) *conv2d {
 	}
 	c.w, c.gw = b.weight("weight", []int{g.outC, g.c, g.kh, g.kw}, perm)
 	c.b, c.gb = b.other("bias", []int{g.outC})
+	c.fwdImages, c.gradImages, c.dxImages = c.forwardImages, c.activationGradImages, c.inputGradImages
 	return c
 }
 
@@ -108,21 +112,28 @@ func (c *conv2d) reserve(rows int) {
 
 func (c *conv2d) forward(x []float32, rows int, _ bool) []float32 {
 	c.x = x
-	m, f := rows*c.positions(), c.g.outC
-	c.im2col(x, rows)
-	z := c.z[:m*f]
+	c.mm.eachImage(rows, c.positions()*c.k, c.fwdImages)
+	return c.a[:rows*c.positions()*c.g.outC]
+}
+
+// forwardImages takes images r0 to r1 through the layer — patches, product, bias,
+// activation — on one core, where each step finds the last one's output in cache. The
+// product of their rows alone gives the bits of the whole batch's.
+func (c *conv2d) forwardImages(r0, r1 int) {
+	f := c.g.outC
+	m0, m1 := r0*c.positions(), r1*c.positions()
+	c.im2col(c.x, r0, r1)
+	col, z := c.col[m0*c.k:m1*c.k], c.z[m0*f:m1*f]
 	if gemm.OnePass(c.k) { // the bias added after the product: one pass fewer over z
-		c.mm.matmul(false, true, m, f, c.k, c.col[:m*c.k], c.w, 0, z)
-		addRows(z, c.b, m)
+		serial.matmul(false, true, m1-m0, f, c.k, col, c.w, 0, z)
+		addRows(z, c.b, m1-m0)
 	} else { // the bias where the product starts, as the product's C
 		fillRows(z, c.b)
-		c.mm.matmul(false, true, m, f, c.k, c.col[:m*c.k], c.w, 1, z)
+		serial.matmul(false, true, m1-m0, f, c.k, col, c.w, 1, z)
 	}
-	if c.act == actLinear {
-		return z
+	if c.act != actLinear {
+		activate(c.act, c.alpha, z, c.a[m0*f:m1*f], m1-m0, f)
 	}
-	activate(c.act, c.alpha, z, c.a, m, f)
-	return c.a[:m*f]
 }
 
 // fillRows copies row into every row of dst, in copies that double in length: a copy per row
@@ -134,14 +145,14 @@ func fillRows(dst, row []float32) {
 	}
 }
 
-// im2col writes one patch per output position. For a kernel row inside the image the valid
-// kernel columns are one contiguous run of the input row (channels-last), so they are copied
-// as one block and only the padding is zeroed.
-func (c *conv2d) im2col(x []float32, rows int) {
+// im2col writes one patch per output position of images r0 to r1. For a kernel row inside
+// the image the valid kernel columns are one contiguous run of the input row (channels-last),
+// so they are copied as one block and only the padding is zeroed.
+func (c *conv2d) im2col(x []float32, r0, r1 int) {
 	g := c.g
 	in := g.h * g.w * g.c
-	p := 0
-	for r := 0; r < rows; r++ {
+	p := r0 * c.positions()
+	for r := r0; r < r1; r++ {
 		img := x[r*in : (r+1)*in]
 		for oy := 0; oy < g.outH; oy++ {
 			for ox := 0; ox < g.outW; ox++ {
@@ -173,13 +184,14 @@ func (c *conv2d) im2col(x []float32, rows int) {
 	}
 }
 
-// col2im adds each patch gradient back onto the input positions it was read from.
-func (c *conv2d) col2im(dx []float32, rows int) {
+// col2im sets images r0 to r1 of dx to the sum of their patch gradients, each added back
+// onto the input positions it was read from.
+func (c *conv2d) col2im(dx []float32, r0, r1 int) {
 	g := c.g
 	in := g.h * g.w * g.c
-	clear(dx)
-	p := 0
-	for r := 0; r < rows; r++ {
+	clear(dx[r0*in : r1*in])
+	p := r0 * c.positions()
+	for r := r0; r < r1; r++ {
 		img := dx[r*in : (r+1)*in]
 		for oy := 0; oy < g.outH; oy++ {
 			for ox := 0; ox < g.outW; ox++ {
@@ -207,36 +219,57 @@ func (c *conv2d) col2im(dx []float32, rows int) {
 
 func (c *conv2d) backward(dOut []float32, rows int, skipAct, needDx bool) []float32 {
 	m, f := rows*c.positions(), c.g.outC
-	dz := dOut[:m*f]
+	c.dz = dOut[:m*f]
 	if !skipAct {
-		activationGrad(c.act, c.alpha, c.z, c.a, dz, m, f)
+		c.mm.eachImage(rows, c.positions()*f, c.gradImages)
 	}
-	c.dz = dz
-	c.mm.matmul(true, false, f, c.k, m, dz, c.col[:m*c.k], 0, c.gw)
-	sumRows(c.gb, dz, m, f)
+	// The weight gradient sums over every image, in one order whatever the threads: it is the
+	// one product not split by images.
+	c.mm.matmul(true, false, f, c.k, m, c.dz, c.col[:m*c.k], 0, c.gw)
+	sumRows(c.gb, c.dz, m, f)
 	if !needDx {
 		return nil
 	}
-	c.mm.matmul(false, false, m, c.k, f, dz, c.w, 0, c.dcol[:m*c.k])
-	dx := c.dx[:rows*c.g.h*c.g.w*c.g.c]
-	c.col2im(dx, rows)
-	return dx
+	c.mm.eachImage(rows, c.positions()*c.k, c.dxImages)
+	return c.dx[:rows*c.g.h*c.g.w*c.g.c]
+}
+
+// activationGradImages turns images r0 to r1 of dz from ∂L/∂a into ∂L/∂z.
+func (c *conv2d) activationGradImages(r0, r1 int) {
+	f := c.g.outC
+	m0, m1 := r0*c.positions()*f, r1*c.positions()*f
+	activationGrad(c.act, c.alpha, c.z[m0:m1], c.a[m0:m1], c.dz[m0:m1], r1-r0, c.positions()*f)
+}
+
+// inputGradImages computes the input gradient of images r0 to r1: their patch gradients,
+// then col2im.
+func (c *conv2d) inputGradImages(r0, r1 int) {
+	f := c.g.outC
+	m0, m1 := r0*c.positions(), r1*c.positions()
+	serial.matmul(false, false, m1-m0, c.k, f, c.dz[m0*f:m1*f], c.w, 0, c.dcol[m0*c.k:m1*c.k])
+	c.col2im(c.dx, r0, r1)
 }
 
 // pool2d is max or average pooling over size windows with stride size; a ragged border is
 // dropped, as PyTorch's and Keras's defaults do.
 type pool2d struct {
-	g      geometry
-	max    bool
-	argmax []int32 // for max pooling: the input index each output came from
-	out    []float32
-	dx     []float32
+	mm    *compute
+	g     geometry
+	max   bool
+	x, dy []float32 // the pass in progress's input
+	// The passes over a range of images, bound once (see compute.eachImage).
+	fwdImages, dxImages func(r0, r1 int)
+	argmax              []int32 // for max pooling: the input index each output came from
+	out                 []float32
+	dx                  []float32
 }
 
-func newPool2D(in []int, l LayerSpec) *pool2d {
+func newPool2D(b *builder, in []int, l LayerSpec) *pool2d {
 	g := geometry{h: in[0], w: in[1], c: in[2], kh: l.Size[0], kw: l.Size[1], sh: l.Size[0], sw: l.Size[1]}
 	g.outH, g.outW, g.outC = g.h/g.kh, g.w/g.kw, g.c
-	return &pool2d{g: g, max: l.Type == LayerMaxPool2D}
+	p := &pool2d{mm: b.compute(), g: g, max: l.Type == LayerMaxPool2D}
+	p.fwdImages, p.dxImages = p.forwardImages, p.inputGradImages
+	return p
 }
 
 func (p *pool2d) outLen() int { return p.g.outH * p.g.outW * p.g.c }
@@ -253,12 +286,18 @@ func (p *pool2d) reserve(rows int) {
 // forward walks each window position by position with the channels innermost, so that every
 // read is a contiguous run of the channels-last input.
 func (p *pool2d) forward(x []float32, rows int, _ bool) []float32 {
-	g := p.g
+	p.x = x
+	p.mm.eachImage(rows, p.inLen(), p.fwdImages)
+	return p.out[:rows*p.outLen()]
+}
+
+// forwardImages pools images r0 to r1.
+func (p *pool2d) forwardImages(r0, r1 int) {
+	g, x, out := p.g, p.x, p.out
 	c := g.c
-	out := p.out[:rows*p.outLen()]
 	scale := 1 / float32(g.kh*g.kw)
-	o := 0
-	for r := 0; r < rows; r++ {
+	o := r0 * p.outLen()
+	for r := r0; r < r1; r++ {
 		base := r * p.inLen()
 		for oy := 0; oy < g.outH; oy++ {
 			for ox := 0; ox < g.outW; ox++ {
@@ -299,19 +338,24 @@ func (p *pool2d) forward(x []float32, rows int, _ bool) []float32 {
 			}
 		}
 	}
-	return out
 }
 
 func (p *pool2d) backward(dOut []float32, rows int, _, needDx bool) []float32 {
 	if !needDx {
 		return nil
 	}
-	g := p.g
-	dx := p.dx[:rows*p.inLen()]
-	clear(dx)
+	p.dy = dOut
+	p.mm.eachImage(rows, p.inLen(), p.dxImages)
+	return p.dx[:rows*p.inLen()]
+}
+
+// inputGradImages sets images r0 to r1 of the input gradient.
+func (p *pool2d) inputGradImages(r0, r1 int) {
+	g, dOut, dx := p.g, p.dy, p.dx
+	clear(dx[r0*p.inLen() : r1*p.inLen()])
 	scale := 1 / float32(g.kh*g.kw)
-	o := 0
-	for r := 0; r < rows; r++ {
+	o := r0 * p.outLen()
+	for r := r0; r < r1; r++ {
 		base := r * p.inLen()
 		for oy := 0; oy < g.outH; oy++ {
 			for ox := 0; ox < g.outW; ox++ {
@@ -332,7 +376,6 @@ func (p *pool2d) backward(dOut []float32, rows int, _, needDx bool) []float32 {
 			}
 		}
 	}
-	return dx
 }
 
 // globalAvgPool averages each of the last axis's c features over the n positions before it

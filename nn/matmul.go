@@ -24,6 +24,7 @@ type compute struct {
 	// update takes (see eachOwned), made by the network's first backward pass on the pool.
 	owners    [][]span
 	ownerPart func(int) // c.runOwned, bound once
+	imagePart func(int) // c.runImages, bound once
 }
 
 // span is the range [lo, hi) of a flat buffer.
@@ -38,7 +39,7 @@ func (n *Network) useThreads(threads int) (release func()) {
 	cp := n.cpu
 	cp.pool = parallel.New(threads)
 	cp.mm = gemm.NewSplitter(cp.pool)
-	cp.part, cp.ownerPart = cp.runPart, cp.runOwned
+	cp.part, cp.ownerPart, cp.imagePart = cp.runPart, cp.runOwned, cp.runImages
 	return func() {
 		cp.pool.Close()
 		*cp = compute{}
@@ -94,6 +95,27 @@ func (cp *compute) each(n int, f func(lo, hi int)) {
 	cp.pool.Run(cp.parts, cp.part)
 	cp.f = nil
 }
+
+// eachImage calls f on ranges that cover the rows images of a batch, one per worker when
+// their perRow values each are enough to gain. It is for passes that compute each image on
+// its own — their products over the images' rows, which give the bits of the whole batch's
+// (TestRowsAnywhereSameBits in gemm) — so that where the ranges end changes nothing, and that keep an image's
+// data on one core from its patches to its pooling. f should be a value made once.
+func (cp *compute) eachImage(rows, perRow int, f func(r0, r1 int)) {
+	if cp == nil || cp.pool == nil || rows < 2 || rows*perRow < eachMin {
+		f(0, rows)
+		return
+	}
+	cp.n, cp.parts, cp.f = rows, min(cp.pool.Workers(), rows), f
+	cp.pool.Run(cp.parts, cp.imagePart)
+	cp.f = nil
+}
+
+// runImages runs range i of the images eachImage is splitting.
+func (cp *compute) runImages(i int) { cp.f(cp.n*i/cp.parts, cp.n*(i+1)/cp.parts) }
+
+// serial computes the products of passes already split, on the goroutine they run on.
+var serial *compute
 
 // runPart runs range i of the pass each is splitting.
 func (cp *compute) runPart(i int) {

@@ -133,7 +133,7 @@ func (n *Network) newShapedLayer(b *builder, l LayerSpec, in []int) layer {
 	case LayerConv2D:
 		return newConv2D(b, in, l)
 	case LayerMaxPool2D, LayerAvgPool2D:
-		return newPool2D(in, l)
+		return newPool2D(b, in, l)
 	case LayerFlatten, LayerReshape:
 		return identity{}
 	case LayerEmbedding:

@@ -385,3 +385,35 @@ func TestSplitSameBits(t *testing.T) {
 		}
 	})
 }
+
+// TestRowsAnywhereSameBits: any rows of C computed on their own, from the matching rows of
+// op(A), are the bits of those rows in the whole product, whatever row they start at (not a
+// multiple of the kernel's tile): nn splits convolutions by images on that.
+func TestRowsAnywhereSameBits(t *testing.T) {
+	paths(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(11, 12))
+		for range 30 {
+			tA, tB := r.IntN(2) == 1, r.IntN(2) == 1
+			m, n, k := 8+r.IntN(300), 1+r.IntN(100), 1+r.IntN(600)
+			beta := []float32{0, 1}[r.IntN(2)]
+			lda, ldb := Contiguous(tA, tB, m, n, k)
+			a, b, c0 := randSlice(r, m*k), randSlice(r, k*n), randSlice(r, m*n)
+			whole, parts := append([]float32(nil), c0...), append([]float32(nil), c0...)
+			Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, whole, n)
+			for i0 := 0; i0 < m; {
+				i1 := min(m, i0+1+r.IntN(m/2+1))
+				ai := a[i0:] // op(A)'s row i0: a column of A
+				if !tA {
+					ai = a[i0*lda:]
+				}
+				Sgemm(tA, tB, i1-i0, n, k, 1, ai, lda, b, ldb, beta, parts[i0*n:], n)
+				i0 = i1
+			}
+			for i := range whole {
+				if !sameBits(whole[i], parts[i]) {
+					t.Fatalf("%v %v %dx%dx%d: element %d is %g whole, %g in pieces", tA, tB, m, n, k, i, whole[i], parts[i])
+				}
+			}
+		}
+	})
+}
