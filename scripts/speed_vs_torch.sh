@@ -6,7 +6,8 @@
 # 784-1024-1024-10 MLPs (batch 128), on one thread and on two. PyTorch runs in a process per
 # thread count with OPENBLAS_NUM_THREADS and OMP_NUM_THREADS set as well as
 # torch.set_num_threads: Debian's OpenBLAS ignores the last and takes every core otherwise.
-# Prints loom's median, PyTorch's median and best, and loom over PyTorch's best.
+# Prints loom's median, PyTorch's median and best, and loom over PyTorch's best; then loom's
+# 2-thread over 1-thread step, round by round.
 # Run from the repository root; ROUNDS=3 by default.
 set -euo pipefail
 tmp=$(mktemp -d)
@@ -101,4 +102,12 @@ print('| --- | --- | --- | --- |')
 for label, *_ in cases:
     l, p = statistics.median(loom[label]), torch[label]
     print(f'| {label} | {l:,.0f} | {statistics.median(p):,.0f} / {max(p):,.0f} | {l / max(p):.2f} |')
+# loom's own scaling, round by round: the VM's two CPUs are sometimes close (sharing a cache)
+# and sometimes far apart, which the ratio shows more than anything loom does.
+print()
+for name in ['CNN28', 'MLP784', 'MLP1024']:
+    one, two = loom[f'step {name}, 1 thread (samples/s)'], loom[f'step {name}, 2 threads (samples/s)']
+    ratios = sorted(b / a for a, b in zip(one, two))
+    print(f'loom {name}, 2 threads over 1: median {statistics.median(ratios):.2f}, rounds ' +
+          ' '.join(f'{x:.2f}' for x in ratios))
 PY
