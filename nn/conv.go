@@ -237,8 +237,8 @@ func (c *conv2d) backward(dOut []float32, rows int, skipAct, needDx bool) []floa
 // activationGradImages turns images r0 to r1 of dz from ∂L/∂a into ∂L/∂z.
 func (c *conv2d) activationGradImages(r0, r1 int) {
 	f := c.g.outC
-	m0, m1 := r0*c.positions()*f, r1*c.positions()*f
-	activationGrad(c.act, c.alpha, c.z[m0:m1], c.a[m0:m1], c.dz[m0:m1], r1-r0, c.positions()*f)
+	m0, m1 := r0*c.positions(), r1*c.positions()
+	activationGrad(c.act, c.alpha, c.z[m0*f:m1*f], c.a[m0*f:m1*f], c.dz[m0*f:m1*f], m1-m0, f)
 }
 
 // inputGradImages computes the input gradient of images r0 to r1: their patch gradients,

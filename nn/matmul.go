@@ -99,8 +99,9 @@ func (cp *compute) each(n int, f func(lo, hi int)) {
 // eachImage calls f on ranges that cover the rows images of a batch, one per worker when
 // their perRow values each are enough to gain. It is for passes that compute each image on
 // its own — their products over the images' rows, which give the bits of the whole batch's
-// (TestRowsAnywhereSameBits in gemm) — so that where the ranges end changes nothing, and that keep an image's
-// data on one core from its patches to its pooling. f should be a value made once.
+// (TestRowsAnywhereSameBits in gemm) — so that where the ranges end changes nothing, and
+// that keep an image's data on one core from its patches to its pooling. f should be a value
+// made once.
 func (cp *compute) eachImage(rows, perRow int, f func(r0, r1 int)) {
 	if cp == nil || cp.pool == nil || rows < 2 || rows*perRow < eachMin {
 		f(0, rows)

@@ -234,9 +234,9 @@ func (n *Network) forward(x []float32, rows int, train bool) []float32 {
 // backward propagates ∂L/∂output (or, with fused, ∂L/∂pre-activation of the final activation)
 // through the network, leaving the parameter gradients in n.grads. dOut may be overwritten.
 func (n *Network) backward(dOut []float32, rows int, fused bool) {
+	n.planOwners(rows)
 	// Layers before the first one with parameters need no gradient: a reshape → conv2d
 	// network skips the conv's col2im, an embedding's zero input gradient is never asked for.
-	n.planOwners(rows)
 	d := dOut
 	for i := len(n.layers) - 1; i >= n.firstParam; i-- {
 		d = n.layers[i].backward(d, rows, fused && i == len(n.layers)-1, i > n.firstParam)

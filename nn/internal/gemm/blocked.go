@@ -41,7 +41,9 @@ func blockedGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 	}
 	packAll := transB || (m >= aliasMinM && ldb%aliasStride == 0)
 	// The strip width: 32 columns with the AVX-512 kernel, which gives the same bits as the
-	// 16-column one (kern6x32), so results do not depend on the machine's vector width.
+	// 16-column one (kern6x32), so results do not depend on the machine's vector width; 16
+	// for a product of at most 16 columns (an output layer's), which a 32-wide strip would
+	// half waste (the 128×10×256 product: 12.1 → 10.3 µs).
 	w := nrMax
 	if useAsm && use512 && n > nrMax {
 		w = 2 * nrMax

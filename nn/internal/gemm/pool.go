@@ -48,9 +48,9 @@ func (s *Splitter) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []fl
 }
 
 // SgemmRows is Sgemm with C split into blocks of rows instead: Parts(n, m, k) blocks, at the
-// boundaries Block gives for m rows. A caller uses it to keep each block of a matrix on one worker: a weight
-// gradient computed by rows sits in the cache of the worker that reads those rows of the
-// weights in the forward pass and updates them after.
+// boundaries Block gives for m rows. A caller uses it to keep each block of a matrix on one
+// worker: a weight gradient computed by rows sits in the cache of the worker that reads those
+// rows of the weights in the forward pass and updates them after.
 func (s *Splitter) SgemmRows(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	s.split(true, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
@@ -71,6 +71,7 @@ func Block(n, parts, i int) (lo, hi int) {
 	return i * strips / parts * blockCols, min(n, (i+1)*strips/parts*blockCols)
 }
 
+// split is Sgemm, by blocks of C's rows when rows is set and of its columns otherwise.
 func (s *Splitter) split(rows, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	parts := s.Parts(m, n, k)
 	if rows {
