@@ -90,6 +90,23 @@ func TestGradConv2D(t *testing.T) {
 	gradCheck32(t, net, LossCrossEntropy, randInputs(1, 4*60), 4)
 }
 
+// TestGradConv2DActivations: every activation on a convolution, softmax taken over each
+// position's filters, against finite differences; the batch's images go through the layer's
+// per-image passes.
+func TestGradConv2DActivations(t *testing.T) {
+	for _, act := range Activations {
+		t.Run(act, func(t *testing.T) {
+			net := mustNew(t, Spec{Inputs: 32, Seed: 4, Layers: []LayerSpec{
+				{Type: LayerReshape, Dims: []int{4, 4, 2}},
+				{Type: LayerConv2D, Filters: 3, Kernel: []int{2}, Activation: act, Alpha: map[bool]float64{true: 0.2}[act == "leaky_relu"]},
+				{Type: LayerFlatten},
+				{Type: LayerDense, Units: 2},
+			}})
+			gradCheck32h(t, net, LossMSE, randInputs(5, 3*32), 3, 1e-3, 5e-3) // a small step: ReLU's kink
+		})
+	}
+}
+
 func TestGradPooling(t *testing.T) {
 	for _, pool := range []string{LayerMaxPool2D, LayerAvgPool2D} {
 		h, tol := 2e-3, 2e-3
