@@ -77,7 +77,7 @@ func blockedGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 				bs, boff, ldbp := b, k0*ldb+j0, ldb
 				if packAll || nb < w {
 					if buf == nil {
-						buf = getBuf()
+						buf = packPool.get()
 					}
 					packB(transB, kb, nb, w, b, ldb, k0, j0, buf.strip[:kb*w], buf.half[:kb*nrMax])
 					bs, boff, ldbp = buf.strip[:], 0, w
@@ -87,7 +87,7 @@ func blockedGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 		}
 	}
 	if buf != nil {
-		putBuf(buf)
+		packPool.put(buf)
 	}
 }
 
@@ -98,8 +98,8 @@ func blockedGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 // memory once per strip. Each element of C gets the same operations in the same order either
 // way.
 func panelGemm(transB bool, m, n, k, kstep, mstep, w int, alpha float32, a []float32, rsa, csa int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	p := getPanel()
-	defer putPanel(p)
+	p := panelPool.get()
+	defer panelPool.put(p)
 	for k0 := 0; k0 < k; k0 += kstep {
 		kb := min(kstep, k-k0)
 		bk := beta
@@ -131,23 +131,7 @@ type panelBuf struct {
 	half  [kc * nrMax]float32
 }
 
-var panelPool = make(chan *panelBuf, 8)
-
-func getPanel() *panelBuf {
-	select {
-	case p := <-panelPool:
-		return p
-	default:
-		return new(panelBuf)
-	}
-}
-
-func putPanel(p *panelBuf) {
-	select {
-	case panelPool <- p:
-	default:
-	}
-}
+var panelPool = make(freeList[panelBuf], 8)
 
 // rowTiles multiplies mb rows of A, starting at aoff, by one B strip of
 // nb ≤ w columns into C[coff:], in tiles of mrMax rows.
@@ -172,25 +156,27 @@ type packBuf struct {
 	half  [kc * nrMax]float32
 }
 
-// packPool keeps packing buffers for reuse; a channel, unlike sync.Pool, is
-// never emptied by the garbage collector, so calls stop allocating once the
-// pool holds a buffer per concurrent caller (up to its capacity).
-var packPool = make(chan *packBuf, 64)
+var packPool = make(freeList[packBuf], 64)
 
-// getBuf takes a buffer from packPool, allocating only when it is empty.
-func getBuf() *packBuf {
+// A freeList keeps buffers for reuse; a channel, unlike sync.Pool, is never emptied by the
+// garbage collector, so calls stop allocating once the list holds a buffer per concurrent
+// caller (up to its capacity).
+type freeList[T any] chan *T
+
+// get takes a buffer from the list, allocating only when it is empty.
+func (l freeList[T]) get() *T {
 	select {
-	case p := <-packPool:
-		return p
+	case b := <-l:
+		return b
 	default:
-		return new(packBuf)
+		return new(T)
 	}
 }
 
-// putBuf returns p to packPool, dropping it when the pool is full.
-func putBuf(p *packBuf) {
+// put returns b to the list, dropping it when the list is full.
+func (l freeList[T]) put(b *T) {
 	select {
-	case packPool <- p:
+	case l <- b:
 	default:
 	}
 }
